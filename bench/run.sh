@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# bench/run.sh: what `make bench` runs (after building). For now it runs every benchmark
+# binary in $BUILD/bench/ and prints its output under a header with the machine and
+# kernel. Side-by-side comparisons (with/without the agent, against peers) go here.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BUILD=${BUILD:-build}
+echo "# kspan benchmarks: $(uname -srm), $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+found=0
+for bin in "$BUILD"/bench/*; do
+	if [ ! -f "$bin" ] || [ ! -x "$bin" ]; then continue; fi
+	found=1
+	echo "## $(basename "$bin")"
+	"$bin"
+done
+[ $found -eq 1 ] || echo "no benchmarks built (bench/*.c)"
