@@ -93,10 +93,7 @@ void otel_buf_hex(struct otel_buf *b, const uint8_t *p, size_t n)
 	if (n > SIZE_MAX / 2 || !otel_buf_reserve(b, 2 * n))
 		return;
 	o = b->data + b->len;
-	for (size_t i = 0; i < n; i++) {
-		*o++ = hex_digits[p[i] >> 4];
-		*o++ = hex_digits[p[i] & 15];
-	}
+	otel_text_hex_encode(p, n, o);
 	b->len += 2 * n;
 }
 

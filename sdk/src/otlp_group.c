@@ -218,3 +218,20 @@ int otel_otlp_trace_state(const otel_trace_state *ts, struct otel_buf *out)
 	out->len += (size_t)n;
 	return 0;
 }
+
+bool otel_otlp_encode_begin(struct otel_otlp_groups *g, const struct otel_span_data *const *spans,
+			    size_t n, const size_t *len)
+{
+	int err;
+
+	if (!len) {
+		errno = EINVAL;
+		return false;
+	}
+	err = otel_otlp_group(g, spans, n);
+	if (err) {
+		errno = -err;
+		return false;
+	}
+	return true;
+}

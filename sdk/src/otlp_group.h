@@ -39,6 +39,12 @@ struct otel_otlp_groups {
  */
 int otel_otlp_group(struct otel_otlp_groups *g, const struct otel_span_data *const *spans,
 		    size_t n);
+/*
+ * The common start of both encoders: check @len (the output length pointer)
+ * and group the spans. Returns false with errno set (EINVAL, ENOMEM).
+ */
+bool otel_otlp_encode_begin(struct otel_otlp_groups *g, const struct otel_span_data *const *spans,
+			    size_t n, const size_t *len);
 void otel_otlp_groups_release(struct otel_otlp_groups *g);
 
 /* OTLP SpanFlags bits: the W3C trace flags, and whether the parent (or link) is remote. */

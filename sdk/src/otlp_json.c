@@ -344,17 +344,8 @@ char *otel_otlp_encode_json(const struct otel_span_data *const *spans, size_t n,
 	struct json_enc e = { 0 };
 	struct otel_otlp_groups g;
 
-	int err;
-
-	if (!len) {
-		errno = EINVAL;
+	if (!otel_otlp_encode_begin(&g, spans, n, len))
 		return NULL;
-	}
-	err = otel_otlp_group(&g, spans, n);
-	if (err) {
-		errno = -err;
-		return NULL;
-	}
 	/* A typical span takes a few hundred bytes: start big enough to rarely regrow. */
 	otel_buf_reserve(&e.out, 64 + n * 512);
 	json_request(&e, &g);

@@ -467,17 +467,8 @@ uint8_t *otel_otlp_encode_protobuf(const struct otel_span_data *const *spans, si
 	uint8_t *out = NULL;
 	void *mem;
 
-	int err;
-
-	if (!len) {
-		errno = EINVAL;
+	if (!otel_otlp_encode_begin(&g, spans, n, len))
 		return NULL;
-	}
-	err = otel_otlp_group(&g, spans, n);
-	if (err) {
-		errno = -err;
-		return NULL;
-	}
 	count_request(&c, &g);
 	mem = arena_alloc(&a, &c);
 	if (mem) {

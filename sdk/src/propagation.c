@@ -36,38 +36,6 @@ struct otel_propagator {
 
 /* ---- traceparent ---- */
 
-static int hexval_lc(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-/* Decode 2 * @n lowercase hex digits; false on anything else. */
-static bool hex_decode(const char *s, size_t n, uint8_t *out)
-{
-	for (size_t i = 0; i < n; i++) {
-		int hi = hexval_lc(s[2 * i]), lo = hexval_lc(s[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return false;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return true;
-}
-
-static void hex_encode(const uint8_t *in, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 15];
-	}
-}
-
 /*
  * version "-" trace-id "-" parent-id "-" trace-flags. Version 00 is exactly
  * 55 characters; a higher version is read by the 00 rules for its first 55
@@ -78,15 +46,15 @@ int otel_traceparent_parse(const char *value, size_t len, struct otel_span_conte
 	struct otel_span_context sc = { .is_remote = true };
 	uint8_t version, flags;
 
-	if (!value || len < OTEL_TRACEPARENT_LEN || !hex_decode(value, 1, &version) ||
+	if (!value || len < OTEL_TRACEPARENT_LEN || !otel_text_hex_decode_lower(value, 1, &version) ||
 	    version == 0xff)
 		return -EINVAL;
 	if (version == 0 ? len != OTEL_TRACEPARENT_LEN :
 			   len > OTEL_TRACEPARENT_LEN && value[OTEL_TRACEPARENT_LEN] != '-')
 		return -EINVAL;
 	if (value[2] != '-' || value[35] != '-' || value[52] != '-' ||
-	    !hex_decode(value + 3, 16, sc.trace_id) || !hex_decode(value + 36, 8, sc.span_id) ||
-	    !hex_decode(value + 53, 1, &flags) || !otel_span_context_is_valid(&sc))
+	    !otel_text_hex_decode_lower(value + 3, 16, sc.trace_id) || !otel_text_hex_decode_lower(value + 36, 8, sc.span_id) ||
+	    !otel_text_hex_decode_lower(value + 53, 1, &flags) || !otel_span_context_is_valid(&sc))
 		return -EINVAL;
 	/* Only the sampled flag is defined for us; other bits are not carried on. */
 	sc.trace_flags = flags & OTEL_TRACE_FLAG_SAMPLED;
@@ -99,11 +67,11 @@ void otel_traceparent_format(const struct otel_span_context *sc, char *buf)
 	uint8_t flags = sc->trace_flags & OTEL_TRACE_FLAG_SAMPLED;
 
 	memcpy(buf, "00-", 3);
-	hex_encode(sc->trace_id, 16, buf + 3);
+	otel_text_hex_encode(sc->trace_id, 16, buf + 3);
 	buf[35] = '-';
-	hex_encode(sc->span_id, 8, buf + 36);
+	otel_text_hex_encode(sc->span_id, 8, buf + 36);
 	buf[52] = '-';
-	hex_encode(&flags, 1, buf + 53);
+	otel_text_hex_encode(&flags, 1, buf + 53);
 	buf[OTEL_TRACEPARENT_LEN] = '\0';
 }
 

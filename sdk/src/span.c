@@ -92,15 +92,19 @@ otel_span *otel_span_ref(otel_span *s)
 	return s;
 }
 
+/* Free an attribute array an event or link owns. */
+static void release_attrs(struct otel_span *s, const struct otel_attribute *attrs, size_t n)
+{
+	struct otel_attr_list l = { .items = (struct otel_attribute *)attrs, .count = (uint32_t)n };
+
+	otel_attr_list_release(&l, &s->store);
+}
+
 static void release_events(struct otel_span *s)
 {
 	for (size_t i = 0; i < s->data.n_events; i++) {
-		struct otel_event *ev = (struct otel_event *)&s->data.events[i];
-		struct otel_attr_list l = { .items = (struct otel_attribute *)ev->attributes,
-					    .count = (uint32_t)ev->n_attributes };
-
-		otel_attr_list_release(&l, &s->store);
-		otel_store_release(&s->store, ev->name);
+		release_attrs(s, s->data.events[i].attributes, s->data.events[i].n_attributes);
+		otel_store_release(&s->store, s->data.events[i].name);
 	}
 	otel_store_release(&s->store, s->data.events);
 }
@@ -108,12 +112,8 @@ static void release_events(struct otel_span *s)
 static void release_links(struct otel_span *s)
 {
 	for (size_t i = 0; i < s->data.n_links; i++) {
-		struct otel_link *ln = (struct otel_link *)&s->data.links[i];
-		struct otel_attr_list l = { .items = (struct otel_attribute *)ln->attributes,
-					    .count = (uint32_t)ln->n_attributes };
-
-		otel_attr_list_release(&l, &s->store);
-		otel_trace_state_unref(ln->context.trace_state);
+		release_attrs(s, s->data.links[i].attributes, s->data.links[i].n_attributes);
+		otel_trace_state_unref(s->data.links[i].context.trace_state);
 	}
 	otel_store_release(&s->store, s->data.links);
 }

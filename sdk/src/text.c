@@ -72,18 +72,48 @@ bool otel_text_is_token(const char *s, size_t len)
 	return true;
 }
 
-/* ---- percent-encoding ---- */
+/* ---- hex ---- */
 
-static int hexval(char c)
+/* The value of a hex digit, or -1; uppercase only when @upper_ok. */
+static int hexval_case(char c, bool upper_ok)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
 	if (c >= 'a' && c <= 'f')
 		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
+	if (upper_ok && c >= 'A' && c <= 'F')
 		return c - 'A' + 10;
 	return -1;
 }
+
+static int hexval(char c)
+{
+	return hexval_case(c, true);
+}
+
+void otel_text_hex_encode(const uint8_t *in, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+}
+
+bool otel_text_hex_decode_lower(const char *s, size_t n, uint8_t *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		int hi = hexval_case(s[2 * i], false), lo = hexval_case(s[2 * i + 1], false);
+
+		if (hi < 0 || lo < 0)
+			return false;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return true;
+}
+
+/* ---- percent-encoding ---- */
 
 ssize_t otel_text_pct_decode(const char *s, size_t len, char *out)
 {

@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* U+FFFD REPLACEMENT CHARACTER in UTF-8. */
@@ -77,5 +78,10 @@ size_t otel_text_utf8_valid_prefix(const char *s, size_t len);
  * written: @len exactly when @s is valid. No NUL is added.
  */
 size_t otel_text_utf8_repair(const char *s, size_t len, char *out);
+
+/* Lowercase hex of @n bytes into out[0..2n) (not NUL-terminated). */
+void otel_text_hex_encode(const uint8_t *in, size_t n, char *out);
+/* Decode 2n lowercase hex digits (W3C ids forbid uppercase); false on anything else. */
+bool otel_text_hex_decode_lower(const char *s, size_t n, uint8_t *out);
 
 #endif
