@@ -10,19 +10,13 @@
  * and which spans it saw, and can fail, block until released ("gate"), or
  * hang until released or shut down.
  */
-#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <cmocka.h>
-#include <otel/sdk.h>
-#include "clock.h"
+#include "test_pipeline.h"
 
 #define MAX_SEEN 65536
 
@@ -60,14 +54,6 @@ static struct test_exporter *texp_of(struct otel_span_exporter *e)
 	return (struct test_exporter *)e;
 }
 
-static int64_t span_n(const struct otel_span_data *d)
-{
-	for (size_t i = 0; i < d->n_attributes; i++)
-		if (!strcmp(d->attributes[i].key, "n"))
-			return d->attributes[i].value.i;
-	return -1;
-}
-
 static bool export_may_return(struct test_exporter *t)
 {
 	if (t->block == BLOCK_GATE)
@@ -93,7 +79,7 @@ static enum otel_export_result texp_export(struct otel_span_exporter *e,
 	if (n > t->max_batch)
 		t->max_batch = n;
 	for (size_t i = 0; i < n; i++) {
-		int64_t k = span_n(spans[i]);
+		int64_t k = test_span_n(spans[i]);
 
 		if (k >= 0 && k < MAX_SEEN && t->seen[k]++)
 			t->duplicates++;
@@ -198,51 +184,14 @@ static void texp_release(void)
 		___ok;                                           \
 	})
 
-/* ---- Spans ---- */
-
-/* A sampler that records spans without sampling them. */
-static void record_only(const otel_sampler *s, const struct otel_sampling_params *p,
-			struct otel_sampling_result *out)
+/* Every span numbered [first, last) was exported exactly @times times. */
+static void assert_seen(int first, int last, int times)
 {
-	(void)s;
-	(void)p;
-	out->decision = OTEL_SAMPLING_RECORD_ONLY;
+	for (int i = first; i < last; i++)
+		assert_int_equal(texp.seen[i], times);
 }
 
-static const struct otel_sampler_ops record_only_ops = { .should_sample = record_only };
-static otel_sampler record_only_sampler = { .ops = &record_only_ops };
-
-static otel_tracer_provider *provider_with(otel_span_processor *p, otel_sampler *sampler)
-{
-	struct otel_attribute attrs[] = { OTEL_ATTR_STR("service.name", "test") };
-	otel_resource *res = otel_resource_new(attrs, 1, NULL);
-	otel_tracer_provider *tp;
-
-	tp = otel_tracer_provider_new(&(struct otel_tracer_provider_opts){
-		.sz = sizeof(struct otel_tracer_provider_opts),
-		.resource = res,
-		.sampler = sampler ? sampler : otel_sampler_always_on(),
-		.processors = &p,
-		.n_processors = 1,
-	});
-	otel_resource_unref(res);
-	assert_non_null(tp);
-	return tp;
-}
-
-/* End spans numbered [first, first + count) through @tp. */
-static void end_spans(otel_tracer_provider *tp, int64_t first, int64_t count)
-{
-	otel_tracer *t = otel_tracer_provider_get_tracer(tp, "batch-test", NULL, NULL);
-
-	for (int64_t i = first; i < first + count; i++) {
-		struct otel_attribute a[] = { OTEL_ATTR_INT("n", i) };
-		OTEL_OPTS(otel_span_start_opts, o, .root = true, .attributes = a,
-			  .n_attributes = 1);
-
-		otel_span_end(otel_tracer_start_span(t, "op", &o), 0);
-	}
-}
+/* ---- Pipelines ---- */
 
 static otel_span_processor *batch_new(uint32_t queue, uint32_t batch, uint32_t delay_ms,
 				      struct otel_span_exporter *exp)
@@ -255,6 +204,35 @@ static otel_span_processor *batch_new(uint32_t queue, uint32_t batch, uint32_t d
 	return p;
 }
 
+/* A batch processor exporting to @exp, fed by a provider that samples everything. */
+static struct test_pipeline pipeline(uint32_t queue, uint32_t batch, uint32_t delay_ms,
+				     struct otel_span_exporter *exp)
+{
+	return test_pipeline_new(batch_new(queue, batch, delay_ms, exp), NULL);
+}
+
+/* Free the pipeline; the exporter must be gone with it. */
+static void teardown(struct test_pipeline pl)
+{
+	test_pipeline_free(pl);
+	assert_true(TEXP(destroyed));
+}
+
+/* Set the OTEL_BSP_* variables; NULL unsets one. */
+static void bsp_env(const char *queue, const char *batch, const char *delay)
+{
+	const char *names[] = { "OTEL_BSP_MAX_QUEUE_SIZE", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
+				"OTEL_BSP_SCHEDULE_DELAY" };
+	const char *values[] = { queue, batch, delay };
+
+	for (size_t i = 0; i < 3; i++) {
+		if (values[i])
+			setenv(names[i], values[i], 1);
+		else
+			unsetenv(names[i]);
+	}
+}
+
 static struct otel_batch_stats stats_of(otel_span_processor *p)
 {
 	struct otel_batch_stats s;
@@ -263,17 +241,35 @@ static struct otel_batch_stats stats_of(otel_span_processor *p)
 	return s;
 }
 
-/* Free the provider (which shuts the processor down) and drop the test's reference. */
-static void teardown_pipeline(otel_tracer_provider *tp, otel_span_processor *p)
+static void flush_ok(otel_span_processor *p)
 {
-	otel_tracer_provider_free(tp);
-	otel_span_processor_unref(p);
-	assert_true(TEXP(destroyed));
+	assert_int_equal(otel_span_processor_force_flush(p, 10000), 0);
 }
 
-static uint64_t elapsed_ms(uint64_t start_ns)
+/* A successful flush, then the counters. */
+static struct otel_batch_stats flush_stats(otel_span_processor *p)
 {
-	return (otel_mono_ns() - start_ns) / 1000000;
+	flush_ok(p);
+	return stats_of(p);
+}
+
+/* Let a gated export return, then flush what is left. */
+static struct otel_batch_stats release_and_flush(otel_span_processor *p)
+{
+	texp_release();
+	return flush_stats(p);
+}
+
+/*
+ * With a gated exporter: end @first spans (a full batch, which the worker
+ * takes and gets stuck exporting), then @more against the queue.
+ */
+static struct otel_batch_stats jam(struct test_pipeline pl, int64_t first, int64_t more)
+{
+	test_end_spans(pl.tp, 0, first);
+	assert_true(TEXP_WAIT(texp.in_export));
+	test_end_spans(pl.tp, first, more);
+	return stats_of(pl.p);
 }
 
 /* ---- Tests ---- */
@@ -313,70 +309,63 @@ static void *producer(void *arg)
 	struct producer_arg *a = arg;
 
 	pthread_barrier_wait(&start_line);
-	end_spans(a->tp, a->first, PER_THREAD);
+	test_end_spans(a->tp, a->first, PER_THREAD);
 	return NULL;
 }
 
-static void run_producers(otel_tracer_provider *tp)
+/* THREADS threads end PER_THREAD spans each at once, then everything is flushed. */
+static struct otel_batch_stats produce_and_flush(struct test_pipeline pl)
 {
 	pthread_t th[THREADS];
 	struct producer_arg args[THREADS];
 
 	pthread_barrier_init(&start_line, NULL, THREADS);
 	for (int i = 0; i < THREADS; i++) {
-		args[i] = (struct producer_arg){ tp, (int64_t)i * PER_THREAD };
+		args[i] = (struct producer_arg){ pl.tp, (int64_t)i * PER_THREAD };
 		assert_int_equal(pthread_create(&th[i], NULL, producer, &args[i]), 0);
 	}
 	for (int i = 0; i < THREADS; i++)
 		pthread_join(th[i], NULL);
 	pthread_barrier_destroy(&start_line);
+	return flush_stats(pl.p);
 }
 
 /* A queue big enough: every span is exported exactly once, in batches of at most 100. */
 static void test_exact_counts_threads(void **state)
 {
-	otel_span_processor *p =
-		batch_new(THREADS * PER_THREAD, 100, 60000, texp_init(BLOCK_NONE, false));
-	otel_tracer_provider *tp = provider_with(p, NULL);
-	struct otel_batch_stats s;
+	struct test_pipeline pl =
+		pipeline(THREADS * PER_THREAD, 100, 60000, texp_init(BLOCK_NONE, false));
+	struct otel_batch_stats s = produce_and_flush(pl);
 
 	(void)state;
-	run_producers(tp);
-	assert_int_equal(otel_span_processor_force_flush(p, 10000), 0);
-	s = stats_of(p);
 	assert_int_equal(s.enqueued, THREADS * PER_THREAD);
 	assert_int_equal(s.dropped, 0);
 	assert_int_equal(s.exported, THREADS * PER_THREAD);
 	assert_int_equal(s.export_failures, 0);
 	assert_int_equal(TEXP(spans), THREADS * PER_THREAD);
 	assert_int_equal(TEXP(duplicates), 0);
-	for (int i = 0; i < THREADS * PER_THREAD; i++)
-		assert_int_equal(texp.seen[i], 1);
+	assert_seen(0, THREADS * PER_THREAD, 1);
 	assert_true(TEXP(max_batch) <= 100);
 	assert_int_equal(s.batches, TEXP(calls));
 	assert_true(s.batches >= THREADS * PER_THREAD / 100);
 	assert_int_equal(TEXP(concurrent), 0);
-	teardown_pipeline(tp, p);
+	teardown(pl);
 }
 
 /* A small queue under the same load: every span is either exported once or counted dropped. */
 static void test_small_queue_accounts_every_span(void **state)
 {
-	otel_span_processor *p = batch_new(64, 16, 1, texp_init(BLOCK_NONE, false));
-	otel_tracer_provider *tp = provider_with(p, NULL);
-	struct otel_batch_stats s;
+	struct test_pipeline pl = pipeline(64, 16, 1, texp_init(BLOCK_NONE, false));
+	struct otel_batch_stats s = produce_and_flush(pl);
 
 	(void)state;
-	run_producers(tp);
-	assert_int_equal(otel_span_processor_force_flush(p, 10000), 0);
-	s = stats_of(p);
 	assert_int_equal(s.exported + s.dropped, THREADS * PER_THREAD);
 	assert_int_equal(s.enqueued, s.exported);
 	assert_int_equal(TEXP(spans), s.exported);
 	assert_int_equal(TEXP(duplicates), 0);
 	assert_true(TEXP(max_batch) <= 16);
 	assert_int_equal(TEXP(concurrent), 0);
-	teardown_pipeline(tp, p);
+	teardown(pl);
 }
 
 /*
@@ -385,67 +374,56 @@ static void test_small_queue_accounts_every_span(void **state)
  */
 static void test_full_queue_drops_exactly(void **state)
 {
-	otel_span_processor *p = batch_new(10, 5, 60000, texp_init(BLOCK_GATE, false));
-	otel_tracer_provider *tp = provider_with(p, NULL);
-	struct otel_batch_stats s;
+	struct test_pipeline pl = pipeline(10, 5, 60000, texp_init(BLOCK_GATE, false));
+	struct otel_batch_stats s = jam(pl, 5, 17);
 
 	(void)state;
-	end_spans(tp, 0, 5);
-	assert_true(TEXP_WAIT(texp.in_export));
-	end_spans(tp, 5, 17);
-	s = stats_of(p);
 	assert_int_equal(s.enqueued, 15);
 	assert_int_equal(s.dropped, 7);
 	assert_int_equal(s.exported, 0);
 
-	texp_release();
-	assert_int_equal(otel_span_processor_force_flush(p, 10000), 0);
-	s = stats_of(p);
+	s = release_and_flush(pl.p);
 	assert_int_equal(s.exported, 15);
 	assert_int_equal(s.batches, 3);
 	assert_int_equal(TEXP(spans), 15);
-	for (int i = 0; i < 15; i++)
-		assert_int_equal(texp.seen[i], 1);
-	for (int i = 15; i < 22; i++)
-		assert_int_equal(texp.seen[i], 0);
-	teardown_pipeline(tp, p);
+	assert_seen(0, 15, 1);
+	assert_seen(15, 22, 0);
+	teardown(pl);
 }
 
 /* Full batches go out without waiting for the delay; the rest waits for it (or a flush). */
 static void test_batch_size_respected(void **state)
 {
-	otel_span_processor *p = batch_new(100, 10, 60000, texp_init(BLOCK_NONE, false));
-	otel_tracer_provider *tp = provider_with(p, NULL);
+	struct test_pipeline pl = pipeline(100, 10, 60000, texp_init(BLOCK_NONE, false));
 
 	(void)state;
-	end_spans(tp, 0, 35);
+	test_end_spans(pl.tp, 0, 35);
 	assert_true(TEXP_WAIT(texp.spans == 30));
 	usleep(50000); /* give a wrong implementation time to export the partial batch */
 	assert_int_equal(TEXP(calls), 3);
 	assert_int_equal(TEXP(spans), 30);
 	assert_int_equal(TEXP(max_batch), 10);
-	assert_int_equal(stats_of(p).batches, 3);
+	assert_int_equal(stats_of(pl.p).batches, 3);
 
-	assert_int_equal(otel_span_processor_force_flush(p, 10000), 0);
+	flush_ok(pl.p);
 	assert_int_equal(TEXP(calls), 4);
 	assert_int_equal(TEXP(spans), 35);
 	assert_int_equal(TEXP(flushes), 1);
-	teardown_pipeline(tp, p);
+	teardown(pl);
 }
 
 /* A partial batch goes out when the schedule delay expires, with no flush. */
 static void test_schedule_delay_exports_partial_batch(void **state)
 {
-	otel_span_processor *p = batch_new(100, 50, 100, texp_init(BLOCK_NONE, false));
-	otel_tracer_provider *tp = provider_with(p, NULL);
+	struct test_pipeline pl = pipeline(100, 50, 100, texp_init(BLOCK_NONE, false));
 
 	(void)state;
-	end_spans(tp, 0, 3);
+	test_end_spans(pl.tp, 0, 3);
 	assert_true(TEXP_WAIT(texp.spans == 3));
 	assert_int_equal(TEXP(calls), 1);
 	assert_int_equal(TEXP(flushes), 0);
-	assert_int_equal(stats_of(p).exported, 3);
-	teardown_pipeline(tp, p);
+	assert_int_equal(stats_of(pl.p).exported, 3);
+	teardown(pl);
 }
 
 /* Each export gets the export timeout as its deadline. */
@@ -453,35 +431,34 @@ static void test_export_deadline(void **state)
 {
 	OTEL_OPTS(otel_batch_opts, o, .export_timeout_ms = 1234, .schedule_delay_ms = 60000,
 		  .ignore_env = true);
-	otel_span_processor *p = otel_batch_span_processor_new(texp_init(BLOCK_NONE, false), &o);
-	otel_tracer_provider *tp = provider_with(p, NULL);
+	struct test_pipeline pl = test_pipeline_new(
+		otel_batch_span_processor_new(texp_init(BLOCK_NONE, false), &o), NULL);
 	uint64_t left;
 
 	(void)state;
-	end_spans(tp, 0, 1);
-	assert_int_equal(otel_span_processor_force_flush(p, 10000), 0);
+	test_end_spans(pl.tp, 0, 1);
+	flush_ok(pl.p);
 	left = TEXP(last_timeout_ns) / 1000000;
 	assert_true(left <= 1234 && left >= 1134);
-	teardown_pipeline(tp, p);
+	teardown(pl);
 }
 
 /* force_flush exports everything queued at the call and flushes the exporter. */
 static void test_force_flush_exports_all(void **state)
 {
-	otel_span_processor *p = batch_new(2048, 512, 60000, texp_init(BLOCK_NONE, false));
-	otel_tracer_provider *tp = provider_with(p, NULL);
+	struct test_pipeline pl = pipeline(2048, 512, 60000, texp_init(BLOCK_NONE, false));
 
 	(void)state;
-	end_spans(tp, 0, 1000);
-	assert_int_equal(otel_span_processor_force_flush(p, 10000), 0);
+	test_end_spans(pl.tp, 0, 1000);
+	flush_ok(pl.p);
 	assert_int_equal(TEXP(spans), 1000);
 	assert_int_equal(TEXP(calls), 2); /* 512 + 488 */
 	assert_int_equal(TEXP(max_batch), 512);
 	assert_int_equal(TEXP(flushes), 1);
-	assert_int_equal(otel_span_processor_force_flush(p, 10000), 0); /* nothing queued */
+	flush_ok(pl.p); /* nothing queued */
 	assert_int_equal(TEXP(calls), 2);
 	assert_int_equal(TEXP(flushes), 2);
-	teardown_pipeline(tp, p);
+	teardown(pl);
 }
 
 /*
@@ -490,83 +467,72 @@ static void test_force_flush_exports_all(void **state)
  */
 static void test_export_failures_counted(void **state)
 {
-	otel_span_processor *p = batch_new(100, 10, 60000, texp_init(BLOCK_NONE, true));
-	otel_tracer_provider *tp = provider_with(p, NULL);
+	struct test_pipeline pl = pipeline(100, 10, 60000, texp_init(BLOCK_NONE, true));
 	struct otel_batch_stats s;
 
 	(void)state;
-	end_spans(tp, 0, 25);
-	assert_int_equal(otel_span_processor_force_flush(p, 10000), -EIO);
-	assert_int_equal(otel_span_processor_force_flush(p, 10000), 0); /* nothing lost since */
-	s = stats_of(p);
+	test_end_spans(pl.tp, 0, 25);
+	assert_int_equal(otel_span_processor_force_flush(pl.p, 10000), -EIO);
+	s = flush_stats(pl.p); /* nothing lost since */
 	assert_int_equal(s.export_failures, 25);
 	assert_int_equal(s.exported, 0);
 	assert_int_equal(s.batches, 3);
 	assert_int_equal(TEXP(calls), 3);
-	teardown_pipeline(tp, p);
+	teardown(pl);
 }
 
 /* Spans that are recorded but not sampled are never exported. */
 static void test_unsampled_not_exported(void **state)
 {
-	otel_span_processor *p = batch_new(100, 10, 60000, texp_init(BLOCK_NONE, false));
-	otel_tracer_provider *tp = provider_with(p, &record_only_sampler);
+	struct test_pipeline pl = test_pipeline_new(
+		batch_new(100, 10, 60000, texp_init(BLOCK_NONE, false)), &test_record_only_sampler);
 	struct otel_batch_stats s;
 
 	(void)state;
-	end_spans(tp, 0, 20);
-	assert_int_equal(otel_span_processor_force_flush(p, 10000), 0);
-	s = stats_of(p);
+	test_end_spans(pl.tp, 0, 20);
+	s = flush_stats(pl.p);
 	assert_int_equal(s.enqueued, 0);
 	assert_int_equal(s.dropped, 0);
 	assert_int_equal(TEXP(calls), 0);
-	teardown_pipeline(tp, p);
+	teardown(pl);
 }
 
 /* With the exporter stuck, force_flush gives up at its deadline. */
 static void test_force_flush_timeout(void **state)
 {
-	otel_span_processor *p = batch_new(100, 10, 60000, texp_init(BLOCK_HANG, false));
-	otel_tracer_provider *tp = provider_with(p, NULL);
-	uint64_t start;
+	struct test_pipeline pl = pipeline(100, 10, 60000, texp_init(BLOCK_HANG, false));
 
 	(void)state;
-	end_spans(tp, 0, 3);
-	start = otel_mono_ns();
-	assert_int_equal(otel_span_processor_force_flush(p, 300), -ETIMEDOUT);
-	assert_true(elapsed_ms(start) >= 299);
-	assert_true(elapsed_ms(start) < 300 + 200);
+	test_end_spans(pl.tp, 0, 3);
+	assert_times_out(otel_span_processor_force_flush(pl.p, 300), 300, 200);
 	assert_true(TEXP(in_export));
-	texp_release();
-	assert_int_equal(otel_span_processor_force_flush(p, 10000), 0);
+	release_and_flush(pl.p);
 	assert_int_equal(TEXP(spans), 3);
-	teardown_pipeline(tp, p);
+	teardown(pl);
 }
 
 /* Shutdown exports what is queued, shuts the exporter down once, then ignores everything. */
 static void test_shutdown_flushes_once(void **state)
 {
-	otel_span_processor *p = batch_new(100, 10, 60000, texp_init(BLOCK_NONE, false));
-	otel_tracer_provider *tp = provider_with(p, NULL);
+	struct test_pipeline pl = pipeline(100, 10, 60000, texp_init(BLOCK_NONE, false));
 	struct otel_batch_stats s;
 
 	(void)state;
-	end_spans(tp, 0, 15);
-	assert_int_equal(otel_span_processor_shutdown(p, 10000), 0);
+	test_end_spans(pl.tp, 0, 15);
+	assert_int_equal(otel_span_processor_shutdown(pl.p, 10000), 0);
 	assert_int_equal(TEXP(spans), 15);
 	assert_int_equal(TEXP(shutdowns), 1);
-	assert_int_equal(otel_span_processor_shutdown(p, 10000), 0);
+	assert_int_equal(otel_span_processor_shutdown(pl.p, 10000), 0);
 	assert_int_equal(TEXP(shutdowns), 1);
 
-	end_spans(tp, 15, 4); /* the provider still runs; the processor drops */
-	assert_int_equal(otel_span_processor_force_flush(p, 10000), 0);
-	s = stats_of(p);
+	test_end_spans(pl.tp, 15, 4); /* the provider still runs; the processor drops */
+	s = flush_stats(pl.p);
 	assert_int_equal(s.exported, 15);
 	assert_int_equal(s.dropped, 4);
 	assert_int_equal(s.enqueued, 15);
 	assert_int_equal(TEXP(calls), 2);
 	assert_false(TEXP(destroyed));
-	teardown_pipeline(tp, p);
+	teardown(pl);
 }
 
 /*
@@ -575,24 +541,19 @@ static void test_shutdown_flushes_once(void **state)
  */
 static void test_shutdown_hanging_exporter(void **state)
 {
-	otel_span_processor *p = batch_new(100, 10, 60000, texp_init(BLOCK_HANG, false));
-	otel_tracer_provider *tp = provider_with(p, NULL);
-	uint64_t start;
+	struct test_pipeline pl = pipeline(100, 10, 60000, texp_init(BLOCK_HANG, false));
 
 	(void)state;
-	end_spans(tp, 0, 25); /* two full batches: the first hangs, the second waits */
+	test_end_spans(pl.tp, 0, 25); /* two full batches: the first hangs, the second waits */
 	assert_true(TEXP_WAIT(texp.in_export));
-	start = otel_mono_ns();
-	assert_int_equal(otel_span_processor_shutdown(p, 300), -ETIMEDOUT);
-	assert_true(elapsed_ms(start) >= 299);
-	assert_true(elapsed_ms(start) < 300 + 100 + 200);
+	assert_times_out(otel_span_processor_shutdown(pl.p, 300), 300, 100 + 200);
 	assert_false(TEXP(in_export));
 	assert_int_equal(TEXP(shutdowns), 1);
 	assert_int_equal(TEXP(calls), 1); /* nothing more went to the shut-down exporter */
 	/* the cut-off batch failed; the rest was dropped */
-	assert_int_equal(stats_of(p).export_failures, 10);
-	assert_int_equal(stats_of(p).dropped, 15);
-	teardown_pipeline(tp, p);
+	assert_int_equal(stats_of(pl.p).export_failures, 10);
+	assert_int_equal(stats_of(pl.p).dropped, 15);
+	teardown(pl);
 }
 
 /*
@@ -602,20 +563,14 @@ static void test_shutdown_hanging_exporter(void **state)
  */
 static void test_shutdown_detaches_stuck_worker(void **state)
 {
-	otel_span_processor *p = batch_new(100, 10, 60000, texp_init(BLOCK_GATE, false));
-	otel_tracer_provider *tp = provider_with(p, NULL);
-	uint64_t start;
+	struct test_pipeline pl = pipeline(100, 10, 60000, texp_init(BLOCK_GATE, false));
 
 	(void)state;
-	end_spans(tp, 0, 10);
+	test_end_spans(pl.tp, 0, 10);
 	assert_true(TEXP_WAIT(texp.in_export));
-	start = otel_mono_ns();
-	assert_int_equal(otel_tracer_provider_shutdown(tp, 200), -ETIMEDOUT);
-	assert_true(elapsed_ms(start) >= 199);
-	assert_true(elapsed_ms(start) < 200 + 100 + 200);
+	assert_times_out(otel_tracer_provider_shutdown(pl.tp, 200), 200, 100 + 200);
 	assert_int_equal(TEXP(shutdowns), 1);
-	otel_tracer_provider_free(tp);
-	otel_span_processor_unref(p);
+	test_pipeline_free(pl);
 	assert_true(TEXP(in_export));
 	assert_false(TEXP(destroyed));
 	texp_release();
@@ -642,96 +597,81 @@ static void test_refcount(void **state)
 	otel_span_processor_unref(NULL);
 }
 
+/* A pipeline configured by the OTEL_BSP_* variables alone. */
+static struct test_pipeline env_pipeline(enum block_mode block)
+{
+	otel_span_processor *p = otel_batch_span_processor_new(texp_init(block, false), NULL);
+
+	assert_non_null(p);
+	return test_pipeline_new(p, NULL);
+}
+
 /* OTEL_BSP_*: batch size above the queue size is clamped to it; delays come from env. */
 static void test_env_queue_and_clamped_batch(void **state)
 {
-	otel_span_processor *p;
-	otel_tracer_provider *tp;
+	struct test_pipeline pl;
 	struct otel_batch_stats s;
 
 	(void)state;
-	setenv("OTEL_BSP_MAX_QUEUE_SIZE", "4", 1);
-	setenv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "8", 1);
-	setenv("OTEL_BSP_SCHEDULE_DELAY", "60000", 1);
-	p = otel_batch_span_processor_new(texp_init(BLOCK_GATE, false), NULL);
-	assert_non_null(p);
-	tp = provider_with(p, NULL);
-	end_spans(tp, 0, 4); /* a full batch of 4 (clamped): the worker takes it */
-	assert_true(TEXP_WAIT(texp.in_export));
-	end_spans(tp, 4, 7); /* 4 fill the queue, 3 are dropped */
-	s = stats_of(p);
+	bsp_env("4", "8", "60000");
+	pl = env_pipeline(BLOCK_GATE);
+	/* a full batch of 4 (clamped) the worker takes; then 4 fill the queue, 3 are dropped */
+	s = jam(pl, 4, 7);
 	assert_int_equal(s.enqueued, 8);
 	assert_int_equal(s.dropped, 3);
-	texp_release();
-	assert_int_equal(otel_span_processor_force_flush(p, 10000), 0);
+	release_and_flush(pl.p);
 	assert_int_equal(TEXP(max_batch), 4);
 	assert_int_equal(TEXP(calls), 2);
-	teardown_pipeline(tp, p);
-	unsetenv("OTEL_BSP_MAX_QUEUE_SIZE");
-	unsetenv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE");
-	unsetenv("OTEL_BSP_SCHEDULE_DELAY");
+	teardown(pl);
+	bsp_env(NULL, NULL, NULL);
 }
 
 /* Invalid values warn and give the defaults (queue 2048, batch 512); options beat env. */
 static void test_env_invalid_and_override(void **state)
 {
 	OTEL_OPTS(otel_batch_opts, o, .max_export_batch_size = 100);
-	otel_span_processor *p;
-	otel_tracer_provider *tp;
+	struct test_pipeline pl;
 	struct otel_batch_stats s;
 
 	(void)state;
-	setenv("OTEL_BSP_MAX_QUEUE_SIZE", "lots", 1);
-	setenv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "0", 1);
-	setenv("OTEL_BSP_SCHEDULE_DELAY", "-5", 1);
-	p = otel_batch_span_processor_new(texp_init(BLOCK_GATE, false), NULL);
-	assert_non_null(p);
-	tp = provider_with(p, NULL);
-	end_spans(tp, 0, 512); /* the default batch: the worker takes it at once */
-	assert_true(TEXP_WAIT(texp.in_export));
-	end_spans(tp, 512, 2048 + 5);
-	s = stats_of(p);
+	bsp_env("lots", "0", "-5");
+	pl = env_pipeline(BLOCK_GATE);
+	s = jam(pl, 512, 2048 + 5); /* the default batch the worker takes at once, then the queue */
 	assert_int_equal(s.enqueued, 512 + 2048);
 	assert_int_equal(s.dropped, 5);
-	texp_release();
-	assert_int_equal(otel_span_processor_force_flush(p, 10000), 0);
+	release_and_flush(pl.p);
 	assert_int_equal(TEXP(max_batch), 512);
 	assert_int_equal(TEXP(spans), 512 + 2048);
-	teardown_pipeline(tp, p);
+	teardown(pl);
 
 	/* a non-zero option wins over the variable */
-	setenv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "7", 1);
-	p = otel_batch_span_processor_new(texp_init(BLOCK_NONE, false), &o);
-	tp = provider_with(p, NULL);
-	end_spans(tp, 0, 150);
-	assert_int_equal(otel_span_processor_force_flush(p, 10000), 0);
+	bsp_env("lots", "7", "-5");
+	pl = test_pipeline_new(otel_batch_span_processor_new(texp_init(BLOCK_NONE, false), &o),
+			       NULL);
+	test_end_spans(pl.tp, 0, 150);
+	flush_ok(pl.p);
 	assert_int_equal(TEXP(max_batch), 100);
 	assert_int_equal(TEXP(calls), 2);
-	teardown_pipeline(tp, p);
-	unsetenv("OTEL_BSP_MAX_QUEUE_SIZE");
-	unsetenv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE");
-	unsetenv("OTEL_BSP_SCHEDULE_DELAY");
+	teardown(pl);
+	bsp_env(NULL, NULL, NULL);
 }
 
 /* OTEL_BSP_SCHEDULE_DELAY=0: every span goes out as soon as the worker sees it. */
 static void test_env_zero_delay(void **state)
 {
-	otel_span_processor *p;
-	otel_tracer_provider *tp;
+	struct test_pipeline pl;
 
 	(void)state;
-	setenv("OTEL_BSP_SCHEDULE_DELAY", "0", 1);
-	p = otel_batch_span_processor_new(texp_init(BLOCK_NONE, false), NULL);
-	unsetenv("OTEL_BSP_SCHEDULE_DELAY");
-	assert_non_null(p);
-	tp = provider_with(p, NULL);
-	end_spans(tp, 0, 1);
+	bsp_env(NULL, NULL, "0");
+	pl = env_pipeline(BLOCK_NONE);
+	bsp_env(NULL, NULL, NULL);
+	test_end_spans(pl.tp, 0, 1);
 	assert_true(TEXP_WAIT(texp.spans == 1));
-	end_spans(tp, 1, 2);
+	test_end_spans(pl.tp, 1, 2);
 	assert_true(TEXP_WAIT(texp.spans == 3));
 	assert_int_equal(TEXP(flushes), 0);
 	assert_int_equal(TEXP(duplicates), 0);
-	teardown_pipeline(tp, p);
+	teardown(pl);
 }
 
 /* ---- fork ---- */
@@ -746,44 +686,42 @@ enum child_failure {
 };
 
 /* In the child: end 5 spans, flush, and check that exactly those 5 were exported. */
-static int child_checks(otel_tracer_provider *tp, otel_span_processor *p)
+static int child_checks(struct test_pipeline pl)
 {
 	struct otel_batch_stats s;
 
-	end_spans(tp, 100, 5);
-	if (otel_span_processor_force_flush(p, 5000))
+	test_end_spans(pl.tp, 100, 5);
+	if (otel_span_processor_force_flush(pl.p, 5000))
 		return CHILD_FLUSH_FAILED;
 	if (texp.spans != 5)
 		return CHILD_WRONG_COUNT;
 	for (int i = 0; i < 105; i++)
 		if (texp.seen[i] != (i >= 100))
 			return CHILD_WRONG_SPANS;
-	s = stats_of(p);
+	s = stats_of(pl.p);
 	/* the 3 spans queued in the parent are dropped in the child, not exported twice */
 	if (s.dropped != 3 || s.exported != 5)
 		return CHILD_WRONG_STATS;
-	end_spans(tp, 200, 2);
-	if (otel_span_processor_shutdown(p, 5000) || texp.spans != 7 || texp.shutdowns != 1)
+	test_end_spans(pl.tp, 200, 2);
+	if (otel_span_processor_shutdown(pl.p, 5000) || texp.spans != 7 || texp.shutdowns != 1)
 		return CHILD_SHUTDOWN_FAILED;
 	return CHILD_OK;
 }
 
 static void test_fork_child_exports(void **state)
 {
-	otel_span_processor *p = batch_new(100, 50, 60000, texp_init(BLOCK_NONE, false));
-	otel_tracer_provider *tp = provider_with(p, NULL);
+	struct test_pipeline pl = pipeline(100, 50, 60000, texp_init(BLOCK_NONE, false));
 	int status;
 	pid_t pid;
 
 	(void)state;
-	end_spans(tp, 0, 3); /* queued, not exported yet, when the process forks */
+	test_end_spans(pl.tp, 0, 3); /* queued, not exported yet, when the process forks */
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		int rc = child_checks(tp, p);
+		int rc = child_checks(pl);
 
-		otel_tracer_provider_free(tp);
-		otel_span_processor_unref(p);
+		test_pipeline_free(pl);
 		exit(rc); /* exit, not _exit: leak checking runs in the child too */
 	}
 	assert_int_equal(waitpid(pid, &status, 0), pid);
@@ -791,10 +729,9 @@ static void test_fork_child_exports(void **state)
 	assert_int_equal(WEXITSTATUS(status), CHILD_OK);
 
 	/* the parent's pipeline is untouched: its 3 spans go out here */
-	assert_int_equal(otel_span_processor_force_flush(p, 10000), 0);
+	assert_int_equal(flush_stats(pl.p).dropped, 0);
 	assert_int_equal(TEXP(spans), 3);
-	assert_int_equal(stats_of(p).dropped, 0);
-	teardown_pipeline(tp, p);
+	teardown(pl);
 }
 
 int main(void)

@@ -10,20 +10,14 @@
  * a forked child: a "hanging" export blocks reading the pipe until the
  * exporter is shut down (which writes to it), as the exporter contract asks.
  */
-#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <cmocka.h>
-#include <otel/sdk.h>
-#include "clock.h"
+#include "test_pipeline.h"
 
 struct sexp {
 	struct otel_span_exporter base;
@@ -109,34 +103,10 @@ static otel_span_processor *simple_new(bool hang)
 	return p;
 }
 
-/* A sampler that records spans without sampling them. */
-static void record_only(const otel_sampler *s, const struct otel_sampling_params *p,
-			struct otel_sampling_result *out)
+/* A Simple processor exporting to sx, fed by a provider that samples everything. */
+static struct test_pipeline pipeline(bool hang)
 {
-	(void)s;
-	(void)p;
-	out->decision = OTEL_SAMPLING_RECORD_ONLY;
-}
-
-static const struct otel_sampler_ops record_only_ops = { .should_sample = record_only };
-static otel_sampler record_only_sampler = { .ops = &record_only_ops };
-
-static otel_tracer_provider *provider_with(otel_span_processor *p, otel_sampler *sampler)
-{
-	struct otel_attribute attrs[] = { OTEL_ATTR_STR("service.name", "test") };
-	otel_resource *res = otel_resource_new(attrs, 1, NULL);
-	otel_tracer_provider *tp;
-
-	tp = otel_tracer_provider_new(&(struct otel_tracer_provider_opts){
-		.sz = sizeof(struct otel_tracer_provider_opts),
-		.resource = res,
-		.sampler = sampler ? sampler : otel_sampler_always_on(),
-		.processors = &p,
-		.n_processors = 1,
-	});
-	otel_resource_unref(res);
-	assert_non_null(tp);
-	return tp;
+	return test_pipeline_new(simple_new(hang), NULL);
 }
 
 static void end_span(otel_tracer_provider *tp, const char *name)
@@ -146,16 +116,11 @@ static void end_span(otel_tracer_provider *tp, const char *name)
 	otel_span_end(otel_tracer_start_span(t, name, NULL), 0);
 }
 
-static void teardown_pipeline(otel_tracer_provider *tp, otel_span_processor *p)
+/* Free the pipeline; the exporter must be gone with it. */
+static void teardown(struct test_pipeline pl)
 {
-	otel_tracer_provider_free(tp);
-	otel_span_processor_unref(p);
+	test_pipeline_free(pl);
 	assert_true(atomic_load(&sx.destroyed));
-}
-
-static uint64_t elapsed_ms(uint64_t start_ns)
-{
-	return (otel_mono_ns() - start_ns) / 1000000;
 }
 
 static void test_new_rejects_bad_exporter(void **state)
@@ -184,31 +149,29 @@ static void test_generic_functions_reject_null(void **state)
 /* The span is exported before otel_span_end() returns, with a 30 s deadline. */
 static void test_exports_synchronously(void **state)
 {
-	otel_span_processor *p = simple_new(false);
-	otel_tracer_provider *tp = provider_with(p, NULL);
+	struct test_pipeline pl = pipeline(false);
 	uint64_t left_ms;
 
 	(void)state;
-	end_span(tp, "first");
+	end_span(pl.tp, "first");
 	assert_int_equal(atomic_load(&sx.calls), 1);
 	assert_string_equal(sx.last_name, "first");
 	left_ms = sx.last_timeout_ns / 1000000;
 	assert_true(left_ms <= 30000 && left_ms >= 29900);
-	end_span(tp, "second");
+	end_span(pl.tp, "second");
 	assert_int_equal(atomic_load(&sx.calls), 2);
 	assert_string_equal(sx.last_name, "second");
-	teardown_pipeline(tp, p);
+	teardown(pl);
 }
 
 static void test_unsampled_not_exported(void **state)
 {
-	otel_span_processor *p = simple_new(false);
-	otel_tracer_provider *tp = provider_with(p, &record_only_sampler);
+	struct test_pipeline pl = test_pipeline_new(simple_new(false), &test_record_only_sampler);
 
 	(void)state;
-	end_span(tp, "recorded-only");
+	end_span(pl.tp, "recorded-only");
 	assert_int_equal(atomic_load(&sx.calls), 0);
-	teardown_pipeline(tp, p);
+	teardown(pl);
 }
 
 #define THREADS 4
@@ -224,39 +187,37 @@ static void *ender(void *arg)
 /* Spans ending on several threads at once are exported one at a time, every one of them. */
 static void test_exports_never_concurrent(void **state)
 {
-	otel_span_processor *p = simple_new(false);
-	otel_tracer_provider *tp = provider_with(p, NULL);
+	struct test_pipeline pl = pipeline(false);
 	pthread_t th[THREADS];
 
 	(void)state;
 	for (int i = 0; i < THREADS; i++)
-		assert_int_equal(pthread_create(&th[i], NULL, ender, tp), 0);
+		assert_int_equal(pthread_create(&th[i], NULL, ender, pl.tp), 0);
 	for (int i = 0; i < THREADS; i++)
 		pthread_join(th[i], NULL);
 	assert_int_equal(atomic_load(&sx.calls), THREADS * PER_THREAD);
 	assert_int_equal(atomic_load(&sx.concurrent), 0);
-	teardown_pipeline(tp, p);
+	teardown(pl);
 }
 
 /* Flush reaches the exporter; shutdown is done once; afterwards everything is ignored. */
 static void test_flush_and_shutdown(void **state)
 {
-	otel_span_processor *p = simple_new(false);
-	otel_tracer_provider *tp = provider_with(p, NULL);
+	struct test_pipeline pl = pipeline(false);
 
 	(void)state;
-	assert_int_equal(otel_span_processor_force_flush(p, 1000), 0);
+	assert_int_equal(otel_span_processor_force_flush(pl.p, 1000), 0);
 	assert_int_equal(atomic_load(&sx.flushes), 1);
-	assert_int_equal(otel_span_processor_shutdown(p, 1000), 0);
+	assert_int_equal(otel_span_processor_shutdown(pl.p, 1000), 0);
 	assert_int_equal(atomic_load(&sx.shutdown_calls), 1);
-	assert_int_equal(otel_span_processor_shutdown(p, 1000), 0);
+	assert_int_equal(otel_span_processor_shutdown(pl.p, 1000), 0);
 	assert_int_equal(atomic_load(&sx.shutdown_calls), 1);
-	assert_int_equal(otel_span_processor_force_flush(p, 1000), 0);
+	assert_int_equal(otel_span_processor_force_flush(pl.p, 1000), 0);
 	assert_int_equal(atomic_load(&sx.flushes), 1);
-	end_span(tp, "after-shutdown");
+	end_span(pl.tp, "after-shutdown");
 	assert_int_equal(atomic_load(&sx.calls), 0);
 	assert_false(atomic_load(&sx.destroyed));
-	teardown_pipeline(tp, p);
+	teardown(pl);
 }
 
 static void *end_one(void *arg)
@@ -265,54 +226,45 @@ static void *end_one(void *arg)
 	return NULL;
 }
 
-static void wait_in_export(void)
+/* A thread that ends a span through @tp, and whose export hangs: back once it is in it. */
+static pthread_t start_hanging_export(otel_tracer_provider *tp)
 {
+	pthread_t th;
+
+	assert_int_equal(pthread_create(&th, NULL, end_one, tp), 0);
 	for (int i = 0; i < 5000 && !atomic_load(&sx.in_export); i++)
 		usleep(1000);
 	assert_int_equal(atomic_load(&sx.in_export), 1);
+	return th;
 }
 
 /* A flush waits for an export in flight, but not past its deadline. */
 static void test_flush_times_out_behind_hanging_export(void **state)
 {
-	otel_span_processor *p = simple_new(true);
-	otel_tracer_provider *tp = provider_with(p, NULL);
-	uint64_t start;
-	pthread_t th;
+	struct test_pipeline pl = pipeline(true);
+	pthread_t th = start_hanging_export(pl.tp);
 
 	(void)state;
-	assert_int_equal(pthread_create(&th, NULL, end_one, tp), 0);
-	wait_in_export();
-	start = otel_mono_ns();
-	assert_int_equal(otel_span_processor_force_flush(p, 200), -ETIMEDOUT);
-	assert_true(elapsed_ms(start) >= 199);
-	assert_true(elapsed_ms(start) < 200 + 200);
+	assert_times_out(otel_span_processor_force_flush(pl.p, 200), 200, 200);
 	assert_int_equal(atomic_load(&sx.flushes), 0);
 	/* shutting the exporter down releases the export */
-	assert_int_equal(otel_span_processor_shutdown(p, 50), -ETIMEDOUT);
+	assert_int_equal(otel_span_processor_shutdown(pl.p, 50), -ETIMEDOUT);
 	pthread_join(th, NULL);
-	teardown_pipeline(tp, p);
+	teardown(pl);
 }
 
 /* Shutdown behind a hanging export returns at its deadline, having cut the export off. */
 static void test_shutdown_cuts_off_hanging_export(void **state)
 {
-	otel_span_processor *p = simple_new(true);
-	otel_tracer_provider *tp = provider_with(p, NULL);
-	uint64_t start;
-	pthread_t th;
+	struct test_pipeline pl = pipeline(true);
+	pthread_t th = start_hanging_export(pl.tp);
 
 	(void)state;
-	assert_int_equal(pthread_create(&th, NULL, end_one, tp), 0);
-	wait_in_export();
-	start = otel_mono_ns();
-	assert_int_equal(otel_span_processor_shutdown(p, 200), -ETIMEDOUT);
-	assert_true(elapsed_ms(start) >= 199);
-	assert_true(elapsed_ms(start) < 200 + 200);
+	assert_times_out(otel_span_processor_shutdown(pl.p, 200), 200, 200);
 	assert_int_equal(atomic_load(&sx.shutdown_calls), 1);
 	pthread_join(th, NULL); /* the export returned */
 	assert_int_equal(atomic_load(&sx.in_export), 0);
-	teardown_pipeline(tp, p);
+	teardown(pl);
 }
 
 /* The last reference shuts the processor down and frees it. */
@@ -339,22 +291,19 @@ static void test_refcount(void **state)
  */
 static void test_fork_while_exporting(void **state)
 {
-	otel_span_processor *p = simple_new(true);
-	otel_tracer_provider *tp = provider_with(p, NULL);
+	struct test_pipeline pl = pipeline(true);
+	pthread_t th = start_hanging_export(pl.tp);
 	int status;
-	pthread_t th;
 	pid_t pid;
 
 	(void)state;
-	assert_int_equal(pthread_create(&th, NULL, end_one, tp), 0);
-	wait_in_export();
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		atomic_store(&sx.hang, false);
 		atomic_store(&sx.in_export, 0); /* the exporting thread does not exist here */
 		alarm(10); /* a deadlock kills the child instead of hanging the test */
-		end_span(tp, "in-child");
+		end_span(pl.tp, "in-child");
 		/*
 		 * _exit: the span the parent's thread was exporting is referenced only
 		 * from that thread's stack, which the child does not have.
@@ -364,10 +313,11 @@ static void test_fork_while_exporting(void **state)
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
-	assert_int_equal(otel_span_processor_shutdown(p, 50), -ETIMEDOUT); /* releases the export */
+	/* releases the export */
+	assert_int_equal(otel_span_processor_shutdown(pl.p, 50), -ETIMEDOUT);
 	pthread_join(th, NULL);
 	assert_int_equal(atomic_load(&sx.calls), 1);
-	teardown_pipeline(tp, p);
+	teardown(pl);
 }
 
 int main(void)
