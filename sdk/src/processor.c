@@ -56,6 +56,9 @@ int otel_span_processor_shutdown(otel_span_processor *p, uint32_t timeout_ms)
 {
 	if (!p)
 		return -EINVAL;
+	/* The spec: shutdown happens once; later calls (the last unref's too) are no-ops. */
+	if (__atomic_exchange_n(&p->shut_down, 1, __ATOMIC_ACQ_REL))
+		return 0;
 	return p->ops->shutdown ? p->ops->shutdown(p, timeout_ms) : 0;
 }
 

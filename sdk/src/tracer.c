@@ -352,7 +352,14 @@ int otel_tracer_provider_shutdown(otel_tracer_provider *tp, uint32_t timeout_ms)
 		return 0;
 	}
 	for (size_t i = 0; i < tp->n_processors; i++) {
-		int r = otel_span_processor_shutdown(tp->processors[i], otel_ms_until(deadline));
+		otel_span_processor *p = tp->processors[i];
+		/*
+		 * A processor someone else still holds (another provider, or its creator)
+		 * is only flushed: shutting it down would stop their spans too.
+		 */
+		int r = __atomic_load_n(&p->refcount, __ATOMIC_ACQUIRE) > 1 ?
+				otel_span_processor_force_flush(p, otel_ms_until(deadline)) :
+				otel_span_processor_shutdown(p, otel_ms_until(deadline));
 
 		if (r && !err)
 			err = r;

@@ -568,7 +568,7 @@ static void test_shutdown_detaches_stuck_worker(void **state)
 	(void)state;
 	test_end_spans(pl.tp, 0, 10);
 	assert_true(TEXP_WAIT(texp.in_export));
-	assert_times_out(otel_tracer_provider_shutdown(pl.tp, 200), 200, 100 + 200);
+	assert_times_out(otel_span_processor_shutdown(pl.p, 200), 200, 100 + 200);
 	assert_int_equal(TEXP(shutdowns), 1);
 	test_pipeline_free(pl);
 	assert_true(TEXP(in_export));

@@ -292,6 +292,71 @@ static void test_ids_differ_after_fork(void **state)
 	assert_memory_not_equal(parent_id, child_id, 8);
 }
 
+struct counting_proc {
+	otel_span_processor base;
+	int flushes, shutdowns, destroys;
+};
+
+static void cp_on_end(otel_span_processor *p, const struct otel_span_data *d)
+{
+	(void)p;
+	(void)d;
+}
+
+static int cp_flush(otel_span_processor *p, uint32_t ms)
+{
+	(void)ms;
+	((struct counting_proc *)p)->flushes++;
+	return 0;
+}
+
+static int cp_shutdown(otel_span_processor *p, uint32_t ms)
+{
+	(void)ms;
+	((struct counting_proc *)p)->shutdowns++;
+	return 0;
+}
+
+static void cp_destroy(otel_span_processor *p)
+{
+	((struct counting_proc *)p)->destroys++;
+}
+
+static const struct otel_span_processor_ops cp_ops = {
+	.on_end = cp_on_end,
+	.force_flush = cp_flush,
+	.shutdown = cp_shutdown,
+	.destroy = cp_destroy,
+};
+
+/* A processor shared by two providers is shut down only by the last one holding it. */
+static void test_shared_processor_shutdown(void **state)
+{
+	(void)state;
+	struct counting_proc cp = { .base = { &cp_ops, 1 } };
+	otel_span_processor *procs[1] = { &cp.base };
+	struct otel_attribute attrs[] = { OTEL_ATTR_STR("service.name", "shared") };
+	otel_resource *res = otel_resource_new(attrs, 1, NULL);
+	struct otel_tracer_provider_opts o = { .sz = sizeof(o), .resource = res,
+					       .sampler = otel_sampler_always_on(),
+					       .processors = procs, .n_processors = 1 };
+	otel_tracer_provider *a = otel_tracer_provider_new(&o);
+	o.sampler = otel_sampler_always_on();
+	otel_tracer_provider *b = otel_tracer_provider_new(&o);
+
+	otel_span_processor_unref(&cp.base); /* the providers hold it now */
+	assert_int_equal(otel_tracer_provider_shutdown(a, 1000), 0);
+	assert_int_equal(cp.flushes, 1);
+	assert_int_equal(cp.shutdowns, 0); /* b still uses it */
+	otel_tracer_provider_free(a);
+	assert_int_equal(otel_tracer_provider_shutdown(b, 1000), 0);
+	assert_int_equal(cp.shutdowns, 1);
+	otel_tracer_provider_free(b);
+	assert_int_equal(cp.shutdowns, 1);
+	assert_int_equal(cp.destroys, 1);
+	otel_resource_unref(res);
+}
+
 struct worker_arg {
 	otel_tracer *t;
 	int n;
@@ -351,6 +416,7 @@ int main(void)
 		cmocka_unit_test(test_noop_api_without_sdk),
 		cmocka_unit_test(test_proxy_tracer_binds_later),
 		cmocka_unit_test(test_shutdown_stops_recording),
+		cmocka_unit_test(test_shared_processor_shutdown),
 		cmocka_unit_test(test_custom_id_generator),
 		cmocka_unit_test(test_ids_differ_after_fork),
 		cmocka_unit_test(test_concurrent_threads_keep_their_parents),

@@ -164,6 +164,8 @@ struct otel_span_processor {
 	const struct otel_span_processor_ops *ops;
 	/** Start at 1 (the creator's reference); the SDK counts the providers sharing it. */
 	int refcount;
+	/** Managed by the SDK: ops->shutdown is called at most once. Start at 0. */
+	int shut_down;
 };
 
 /** @brief Exports each span as it ends, on the ending thread. Takes the exporter, also on failure. */
@@ -234,7 +236,11 @@ OTEL_API otel_tracer_provider *otel_tracer_provider_new(const struct otel_tracer
 OTEL_API void otel_tracer_provider_set_global(otel_tracer_provider *tp);
 /** @brief Flush every processor; 0 or -ETIMEDOUT. */
 OTEL_API int otel_tracer_provider_force_flush(otel_tracer_provider *tp, uint32_t timeout_ms);
-/** @brief Shut down every processor (idempotent); later spans are non-recording. */
+/**
+ * @brief Shut down (idempotent): later spans are non-recording. Processors
+ * this provider holds the last reference to are shut down; processors still
+ * shared with other providers or held by their creator are flushed only.
+ */
 OTEL_API int otel_tracer_provider_shutdown(otel_tracer_provider *tp, uint32_t timeout_ms);
 /** @brief Shut down (5 s) and free; accepts NULL. Spans still open may be ended later safely. */
 OTEL_API void otel_tracer_provider_free(otel_tracer_provider *tp);
