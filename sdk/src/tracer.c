@@ -353,14 +353,16 @@ int otel_tracer_provider_shutdown(otel_tracer_provider *tp, uint32_t timeout_ms)
 	}
 	for (size_t i = 0; i < tp->n_processors; i++) {
 		otel_span_processor *p = tp->processors[i];
+		int r;
+
 		/*
 		 * A processor someone else still holds (another provider, or its creator)
-		 * is only flushed: shutting it down would stop their spans too.
+		 * is left running: shutting it down would stop their spans too, and its
+		 * owner flushes it (a flush here could block for a whole export).
 		 */
-		int r = __atomic_load_n(&p->refcount, __ATOMIC_ACQUIRE) > 1 ?
-				otel_span_processor_force_flush(p, otel_ms_until(deadline)) :
-				otel_span_processor_shutdown(p, otel_ms_until(deadline));
-
+		if (__atomic_load_n(&p->refcount, __ATOMIC_ACQUIRE) > 1)
+			continue;
+		r = otel_span_processor_shutdown(p, otel_ms_until(deadline));
 		if (r && !err)
 			err = r;
 	}

@@ -239,7 +239,8 @@ OTEL_API int otel_tracer_provider_force_flush(otel_tracer_provider *tp, uint32_t
 /**
  * @brief Shut down (idempotent): later spans are non-recording. Processors
  * this provider holds the last reference to are shut down; processors still
- * shared with other providers or held by their creator are flushed only.
+ * shared with other providers or held by their creator are left running
+ * (their owner flushes and shuts them down).
  */
 OTEL_API int otel_tracer_provider_shutdown(otel_tracer_provider *tp, uint32_t timeout_ms);
 /** @brief Shut down (5 s) and free; accepts NULL. Spans still open may be ended later safely. */
