@@ -61,7 +61,8 @@ enum kspan_drop_reason {
 	KSPAN_DROP_RINGBUF_FULL = 0, /* bpf_ringbuf_reserve failed */
 	KSPAN_DROP_TRUNCATED = 1, /* payload longer than capture_bytes (record sent, bytes cut) */
 	KSPAN_DROP_READ_FAULT = 2, /* bpf_probe_read_user failed (record sent without bytes) */
-	KSPAN_DROP_ARGS_MISSING = 3, /* a sys_exit without its sys_enter (agent attached mid-call) */
+	KSPAN_DROP_ARGS_MISSING = 3, /* a sys_exit without its sys_enter whose arguments could not be
+				      * read back from the saved user registers */
 	KSPAN_DROP_MAX = 4,
 };
 
@@ -86,7 +87,7 @@ struct kspan_conn_rec {
 	struct kspan_hdr hdr;
 	__s32 fd;
 	__u32 role; /* enum kspan_role */
-	__u64 sock_cookie; /* the kernel's socket cookie: unique while the socket lives */
+	__u64 sock_cookie; /* identifies the socket while it lives (its address, mixed) */
 	struct kspan_addr local;
 	struct kspan_addr remote;
 };

@@ -1,0 +1,665 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * bpf/kspan.bpf.c: the kernel side of the agent. Captures the TCP socket I/O of
+ * target processes (the `targets` map) and sends kspan.h records through one
+ * ring buffer: CONN (accept, connect, first I/O on a socket opened before we
+ * looked), DATA (bounded payload copy), CLOSE, and PROC (fork/exec/exit, which
+ * also keep `targets` current in the kernel, without a round trip).
+ *
+ * The same capture has three hook flavors; the loader (userspace/loader.c)
+ * autoloads exactly one of them, chosen at run time:
+ *   fentry/fexit on the syscall functions   programs fe_* / fx_*  (cheapest)
+ *   kprobe/kretprobe on the syscall functions  ks_* / kr_*
+ *   syscall tracepoints                        tp_enter_* / tp_exit_*
+ * The first two cost nothing to threads that are not traced; syscall tracepoints
+ * put every thread on the slow syscall path, so they are the fallback.
+ * The proc_* programs (raw tracepoints) are loaded with every flavor.
+ *
+ * Every handler does the TGID check first and returns at once for others. The
+ * enter half stashes the arguments per thread; the exit half uses the return value.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "kspan.h"
+#include "kspan_maps.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Macros vmlinux.h cannot carry. */
+#define AF_INET 2
+#define AF_INET6 10
+#define SOCK_STREAM 1
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+#define EINPROGRESS 115
+
+/* Set by the loader between open and load. */
+const volatile __u32 capture_bytes = 1024; /* clamped to KSPAN_MAX_CAPTURE below */
+const volatile __u32 wakeup_every = 64; /* force a wake-up every Nth record; <= 1: always */
+
+/* Calls the exit half handles besides the enum kspan_io_call data calls. */
+enum {
+	CALL_ACCEPT = 100,
+	CALL_CONNECT,
+	CALL_CLOSE,
+};
+
+/* What the enter half leaves for the exit half, per thread. */
+struct call_args {
+	__u64 start_ns;
+	__u64 buf; /* buffer, iovec array or user_msghdr, by call */
+	__u64 count; /* iovcnt for readv/writev */
+	__u64 sk; /* struct sock * of a TCP socket fd, 0 for anything else */
+	__s32 fd;
+	__u32 call;
+};
+
+/* A socket fd of a target, as known to userspace through a CONN record. */
+struct fd_key {
+	__u32 tgid;
+	__s32 fd;
+};
+
+/* The DATA record under construction: twice the largest copy, so the verifier can see
+ * that a copy of at most KSPAN_MAX_CAPTURE bytes at an offset below it stays inside. */
+#define DATA_AREA (2 * KSPAN_MAX_CAPTURE)
+struct scratch {
+	__u8 raw[sizeof(struct kspan_data_rec) + DATA_AREA];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KSPAN_MAX_TARGETS);
+	__type(key, __u32);
+	__type(value, __u32); /* enum kspan_target_origin mask */
+} targets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KSPAN_MAX_WATCH_EXE);
+	__type(key, struct kspan_exe_key);
+	__type(value, __u32);
+} watch_exe SEC(".maps");
+
+/* LRU: a thread killed inside a syscall never runs its exit half. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct call_args);
+} args SEC(".maps");
+
+/* (tgid, fd) -> socket cookie reported in the last CONN; LRU: exits leave entries behind. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct fd_key);
+	__type(value, __u64);
+} known SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, KSPAN_DROP_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} wakeups SEC(".maps");
+
+/* Size set by the loader (kspan_loader_opts.ring_bytes). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 << 20);
+} events SEC(".maps");
+
+/* ------------------------------------------------------------------ helpers */
+
+static __always_inline void count_drop(__u32 reason)
+{
+	__u64 *n = bpf_map_lookup_elem(&drops, &reason);
+
+	if (n)
+		*n += 1;
+}
+
+/* Batched wake-ups: the agent also polls with a timeout, so a quiet ring never stalls. */
+static __always_inline __u64 submit_flags(void)
+{
+	__u32 key = 0;
+	__u64 *n = bpf_map_lookup_elem(&wakeups, &key);
+
+	if (!n || wakeup_every <= 1)
+		return BPF_RB_FORCE_WAKEUP;
+	*n += 1;
+	return *n % wakeup_every ? BPF_RB_NO_WAKEUP : BPF_RB_FORCE_WAKEUP;
+}
+
+static __always_inline bool is_target(__u32 tgid)
+{
+	return bpf_map_lookup_elem(&targets, &tgid) != NULL;
+}
+
+static __always_inline void fill_hdr(struct kspan_hdr *h, __u16 type, __u32 size, __u64 id)
+{
+	h->version = KSPAN_ABI_VERSION;
+	h->type = type;
+	h->size = size;
+	h->ts_ns = bpf_ktime_get_ns();
+	h->tgid = id >> 32;
+	h->tid = (__u32)id;
+}
+
+/*
+ * The TCP socket behind fd in the current task, or NULL (not a socket, not
+ * AF_INET/AF_INET6 stream, fd not open). Walks task->files->fdt->fd[fd].
+ */
+static __always_inline struct sock *fd_to_sock(int fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds, *file = NULL;
+	struct socket *sock;
+	struct sock *sk;
+	__u16 family;
+	umode_t mode;
+
+	if (fd < 0 || !fdt || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
+		return NULL;
+	mode = BPF_CORE_READ(file, f_inode, i_mode);
+	if ((mode & S_IFMT) != S_IFSOCK)
+		return NULL;
+	sock = BPF_CORE_READ(file, private_data);
+	if (!sock || BPF_CORE_READ(sock, type) != SOCK_STREAM)
+		return NULL;
+	sk = BPF_CORE_READ(sock, sk);
+	if (!sk)
+		return NULL;
+	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	return family == AF_INET || family == AF_INET6 ? sk : NULL;
+}
+
+/*
+ * The socket's identity for userspace. bpf_get_socket_cookie() needs a BTF socket
+ * pointer, which tracepoint programs do not have, and skc_cookie stays 0 until someone
+ * asks for it; so: the sock address through a bijective mix (unique while the socket
+ * lives, and no kernel address leaves the kernel as such).
+ */
+static __always_inline __u64 sock_cookie(struct sock *sk)
+{
+	__u64 x = (__u64)sk;
+
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return x;
+}
+
+static __always_inline void v4_mapped(__u8 out[16], __u32 addr_be)
+{
+	__builtin_memset(out, 0, 10);
+	out[10] = 0xff;
+	out[11] = 0xff;
+	__builtin_memcpy(out + 12, &addr_be, 4);
+}
+
+static __always_inline void read_addrs(struct sock *sk, struct kspan_addr *local,
+				       struct kspan_addr *remote)
+{
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+
+	local->family = family;
+	remote->family = family;
+	local->port = BPF_CORE_READ(sk, __sk_common.skc_num);
+	remote->port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (family == AF_INET6) {
+		BPF_CORE_READ_INTO(&local->addr, sk, __sk_common.skc_v6_rcv_saddr);
+		BPF_CORE_READ_INTO(&remote->addr, sk, __sk_common.skc_v6_daddr);
+	} else {
+		v4_mapped(local->addr, BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr));
+		v4_mapped(remote->addr, BPF_CORE_READ(sk, __sk_common.skc_daddr));
+	}
+}
+
+/* ------------------------------------------------------------------ records */
+
+static __always_inline void emit_conn(int fd, struct sock *sk, __u32 role)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct fd_key key = { .tgid = id >> 32, .fd = fd };
+	__u64 cookie = sock_cookie(sk);
+	struct kspan_conn_rec *r;
+
+	bpf_map_update_elem(&known, &key, &cookie, BPF_ANY);
+	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r) {
+		count_drop(KSPAN_DROP_RINGBUF_FULL);
+		return;
+	}
+	__builtin_memset(r, 0, sizeof(*r));
+	fill_hdr(&r->hdr, KSPAN_REC_CONN, sizeof(*r), id);
+	r->fd = fd;
+	r->role = role;
+	r->sock_cookie = cookie;
+	read_addrs(sk, &r->local, &r->remote);
+	bpf_ringbuf_submit(r, submit_flags());
+}
+
+/* A socket first seen doing I/O (opened before we looked, or inherited): report it. */
+static __always_inline __u64 ensure_known(int fd, struct sock *sk)
+{
+	struct fd_key key = { .tgid = bpf_get_current_pid_tgid() >> 32, .fd = fd };
+	__u64 cookie = sock_cookie(sk);
+	__u64 *seen = bpf_map_lookup_elem(&known, &key);
+
+	if (!seen || *seen != cookie)
+		emit_conn(fd, sk, KSPAN_ROLE_UNKNOWN);
+	return cookie;
+}
+
+static __always_inline void emit_close(int fd)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct fd_key key = { .tgid = id >> 32, .fd = fd };
+	struct kspan_close_rec *r;
+	__u64 *cookie = bpf_map_lookup_elem(&known, &key);
+	__u64 c;
+
+	if (!cookie)
+		return;
+	c = *cookie;
+	bpf_map_delete_elem(&known, &key);
+	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r) {
+		count_drop(KSPAN_DROP_RINGBUF_FULL);
+		return;
+	}
+	fill_hdr(&r->hdr, KSPAN_REC_CLOSE, sizeof(*r), id);
+	r->fd = fd;
+	r->pad = 0;
+	r->sock_cookie = c;
+	bpf_ringbuf_submit(r, submit_flags());
+}
+
+/* Copy want (<= KSPAN_MAX_CAPTURE) bytes of one user buffer; returns the bytes copied. */
+static __always_inline __u32 copy_flat(__u8 *data, __u64 buf, __u32 want, bool *fault)
+{
+	__u64 n = want;
+
+	barrier_var(n); /* keep the bound check on the register the helper gets */
+	if (n > KSPAN_MAX_CAPTURE)
+		n = KSPAN_MAX_CAPTURE;
+	if (bpf_probe_read_user(data, n, (const void *)buf)) {
+		*fault = true;
+		return 0;
+	}
+	return n;
+}
+
+/* Copy up to want bytes from at most KSPAN_MAX_IOV iovecs; returns the bytes copied. */
+static __always_inline __u32 copy_iov(__u8 *data, __u64 iovp, __u64 iovcnt, __u32 want, bool *fault)
+{
+	const struct iovec *vec = (const struct iovec *)iovp;
+	__u32 off = 0;
+	int i;
+
+	for (i = 0; i < KSPAN_MAX_IOV; i++) {
+		struct iovec iov;
+		__u64 n;
+
+		if (i >= iovcnt || off >= want)
+			break;
+		if (bpf_probe_read_user(&iov, sizeof(iov), &vec[i])) {
+			*fault = true;
+			break;
+		}
+		n = iov.iov_len;
+		if (n > want - off)
+			n = want - off;
+		barrier_var(n);
+		if (n > KSPAN_MAX_CAPTURE)
+			n = KSPAN_MAX_CAPTURE;
+		barrier_var(off);
+		off &= KSPAN_MAX_CAPTURE - 1; /* a no-op (off < want): for the verifier */
+		if (bpf_probe_read_user(data + off, n, iov.iov_base)) {
+			*fault = true;
+			break;
+		}
+		off += n;
+	}
+	return off;
+}
+
+static __always_inline void emit_data(const struct call_args *a, __u32 len, __u64 cookie)
+{
+	__u32 cap = capture_bytes < KSPAN_MAX_CAPTURE ? capture_bytes : KSPAN_MAX_CAPTURE;
+	__u32 want = len < cap ? len : cap, got = 0, size, key = 0, i;
+	struct kspan_data_rec *r;
+	struct user_msghdr msg;
+	bool fault = false;
+	struct scratch *s;
+	__u8 dir;
+
+	s = bpf_map_lookup_elem(&scratch, &key);
+	if (!s)
+		return;
+	r = (struct kspan_data_rec *)s->raw;
+
+	switch (a->call) {
+	case KSPAN_IO_READ:
+	case KSPAN_IO_WRITE:
+	case KSPAN_IO_RECVFROM:
+	case KSPAN_IO_SENDTO:
+		got = copy_flat(r->data, a->buf, want, &fault);
+		break;
+	case KSPAN_IO_READV:
+	case KSPAN_IO_WRITEV:
+		got = copy_iov(r->data, a->buf, a->count, want, &fault);
+		break;
+	case KSPAN_IO_RECVMSG:
+	case KSPAN_IO_SENDMSG:
+		if (bpf_probe_read_user(&msg, sizeof(msg), (const void *)a->buf))
+			fault = true;
+		else
+			got = copy_iov(r->data, (__u64)msg.msg_iov, msg.msg_iovlen, want, &fault);
+		break;
+	default: /* sendfile: the bytes come from a file, len only; nothing was cut */
+		want = len;
+		got = 0;
+		break;
+	}
+	if (fault)
+		count_drop(KSPAN_DROP_READ_FAULT);
+	else if (a->call != KSPAN_IO_SENDFILE && (len > want || got < want))
+		count_drop(KSPAN_DROP_TRUNCATED); /* past capture_bytes, or past KSPAN_MAX_IOV */
+
+	dir = a->call == KSPAN_IO_READ || a->call == KSPAN_IO_READV ||
+			      a->call == KSPAN_IO_RECVFROM || a->call == KSPAN_IO_RECVMSG ?
+		      KSPAN_DIR_INGRESS :
+		      KSPAN_DIR_EGRESS;
+	got &= DATA_AREA - 1; /* got <= KSPAN_MAX_CAPTURE: for the verifier */
+	for (i = 0; i < 8; i++) /* explicit zero padding up to the next 8 bytes */
+		r->data[(got + i) & (DATA_AREA - 1)] = 0;
+	size = (sizeof(*r) + got + 7) & ~7U;
+
+	fill_hdr(&r->hdr, KSPAN_REC_DATA, size, bpf_get_current_pid_tgid());
+	r->fd = a->fd;
+	r->dir = dir;
+	r->call = a->call;
+	r->sock_cookie = cookie;
+	r->start_ns = a->start_ns;
+	r->len = len;
+	r->captured = got;
+	if (size > sizeof(*r) + KSPAN_MAX_CAPTURE + 8)
+		return;
+	if (bpf_ringbuf_output(&events, r, size, submit_flags()))
+		count_drop(KSPAN_DROP_RINGBUF_FULL);
+}
+
+/* ------------------------------------------------------------------ enter / exit */
+
+static __always_inline int on_enter(__u32 call, long fd, __u64 buf, __u64 count)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	struct call_args a = {};
+
+	if (!is_target(id >> 32))
+		return 0;
+	a.start_ns = bpf_ktime_get_ns();
+	a.buf = buf;
+	a.count = count;
+	a.fd = (__s32)fd;
+	a.call = call;
+	/* The listening socket of accept is not a connection; close looks at `known`. */
+	if (call != CALL_ACCEPT && call != CALL_CLOSE)
+		a.sk = (__u64)fd_to_sock(a.fd);
+	bpf_map_update_elem(&args, &tid, &a, BPF_ANY);
+	return 0;
+}
+
+/*
+ * A syscall that entered before the agent attached (a server blocked in read()
+ * on a keep-alive connection) exits without its stashed arguments. The task's
+ * saved user registers still hold them: x86-64 passes fd, buf, count in rdi,
+ * rsi, rdx and the kernel leaves them there. Elsewhere the record is dropped.
+ */
+static __always_inline bool args_from_regs(__u32 call, struct call_args *a)
+{
+#if defined(__TARGET_ARCH_x86)
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+
+	a->fd = (__s32)BPF_CORE_READ(regs, di);
+	a->buf = BPF_CORE_READ(regs, si);
+	a->count = BPF_CORE_READ(regs, dx);
+	a->call = call;
+	a->start_ns = bpf_ktime_get_ns();
+	a->sk = call != CALL_ACCEPT && call != CALL_CLOSE ? (__u64)fd_to_sock(a->fd) : 0;
+	return true;
+#else
+	return false;
+#endif
+}
+
+static __always_inline int on_exit(__u32 call, long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	struct call_args *p, a = {};
+	struct sock *sk;
+
+	if (!is_target(id >> 32))
+		return 0;
+	p = bpf_map_lookup_elem(&args, &tid);
+	if (p) {
+		a = *p;
+		bpf_map_delete_elem(&args, &tid);
+	} else if (!args_from_regs(call, &a)) {
+		count_drop(KSPAN_DROP_ARGS_MISSING);
+		return 0;
+	}
+
+	switch (a.call) {
+	case CALL_ACCEPT:
+		if (ret >= 0) {
+			sk = fd_to_sock(ret);
+			if (sk)
+				emit_conn(ret, sk, KSPAN_ROLE_SERVER);
+		}
+		break;
+	case CALL_CONNECT:
+		/* -EINPROGRESS: a non-blocking client; the addresses are set already. */
+		if ((ret == 0 || ret == -EINPROGRESS) && a.sk)
+			emit_conn(a.fd, (struct sock *)a.sk, KSPAN_ROLE_CLIENT);
+		break;
+	case CALL_CLOSE:
+		if (ret == 0)
+			emit_close(a.fd);
+		break;
+	default:
+		if (ret > 0 && a.sk)
+			emit_data(&a, (__u32)ret, ensure_known(a.fd, (struct sock *)a.sk));
+		break;
+	}
+	return 0;
+}
+
+/*
+ * One enter/exit pair per syscall and flavor. Every captured syscall takes fd first,
+ * then the buffer (or iovec array, or msghdr), then a count: (fd, buf, count); nargs
+ * says how many of those it has (a tracepoint program may not read past its record).
+ */
+#define CAPTURED_SYSCALLS(X)              \
+	X(accept, CALL_ACCEPT, 1)         \
+	X(accept4, CALL_ACCEPT, 1)        \
+	X(connect, CALL_CONNECT, 1)       \
+	X(close, CALL_CLOSE, 1)           \
+	X(read, KSPAN_IO_READ, 3)         \
+	X(write, KSPAN_IO_WRITE, 3)       \
+	X(readv, KSPAN_IO_READV, 3)       \
+	X(writev, KSPAN_IO_WRITEV, 3)     \
+	X(recvfrom, KSPAN_IO_RECVFROM, 3) \
+	X(sendto, KSPAN_IO_SENDTO, 3)     \
+	X(recvmsg, KSPAN_IO_RECVMSG, 3)   \
+	X(sendmsg, KSPAN_IO_SENDMSG, 3)   \
+	X(sendfile64, KSPAN_IO_SENDFILE, 1) /* sendfile(2) on 64-bit */
+
+/* Argument i (0-based) if the call uses it, else 0: a compile-time choice. */
+#define ARG(nargs, i, expr) ((nargs) > (i) ? (__u64)(expr) : 0)
+
+/* Flavor 1: syscall tracepoints. */
+#define TP_PROGS(sys, call, nargs)                                               \
+	SEC("tp/syscalls/sys_enter_" #sys)                                       \
+	int tp_enter_##sys(struct trace_event_raw_sys_enter *ctx)                \
+	{                                                                        \
+		return on_enter(call, ctx->args[0], ARG(nargs, 1, ctx->args[1]), \
+				ARG(nargs, 2, ctx->args[2]));                    \
+	}                                                                        \
+	SEC("tp/syscalls/sys_exit_" #sys)                                        \
+	int tp_exit_##sys(struct trace_event_raw_sys_exit *ctx)                  \
+	{                                                                        \
+		return on_exit(call, ctx->ret);                                  \
+	}
+CAPTURED_SYSCALLS(TP_PROGS)
+
+/* Flavor 2: kprobes on the syscall functions (libbpf resolves the arch's wrapper name). */
+#define KPROBE_PROGS(sys, call, nargs)                                  \
+	SEC("ksyscall/" #sys)                                           \
+	int BPF_KSYSCALL(ks_enter_##sys, long fd, long buf, long count) \
+	{                                                               \
+		return on_enter(call, fd, buf, count);                  \
+	}                                                               \
+	SEC("kretsyscall/" #sys)                                        \
+	int BPF_KRETPROBE(kr_exit_##sys, long ret)                      \
+	{                                                               \
+		return on_exit(call, ret);                              \
+	}
+CAPTURED_SYSCALLS(KPROBE_PROGS)
+
+/* Flavor 3: fentry/fexit on the syscall functions, which take the user pt_regs. */
+#if defined(__TARGET_ARCH_x86)
+#define SYS_PREFIX "__x64_sys_"
+#elif defined(__TARGET_ARCH_arm64)
+#define SYS_PREFIX "__arm64_sys_"
+#elif defined(__TARGET_ARCH_s390)
+#define SYS_PREFIX "__s390x_sys_"
+#else
+#error "kspan: no syscall function prefix known for this architecture"
+#endif
+
+#define FENTRY_PROGS(sys, call, nargs)                                            \
+	SEC("fentry/" SYS_PREFIX #sys)                                            \
+	int BPF_PROG(fe_enter_##sys, struct pt_regs *regs)                        \
+	{                                                                         \
+		return on_enter(call, PT_REGS_PARM1_CORE_SYSCALL(regs),           \
+				ARG(nargs, 1, PT_REGS_PARM2_CORE_SYSCALL(regs)),  \
+				ARG(nargs, 2, PT_REGS_PARM3_CORE_SYSCALL(regs))); \
+	}                                                                         \
+	SEC("fexit/" SYS_PREFIX #sys)                                             \
+	int BPF_PROG(fx_exit_##sys, struct pt_regs *regs, long ret)               \
+	{                                                                         \
+		return on_exit(call, ret);                                        \
+	}
+CAPTURED_SYSCALLS(FENTRY_PROGS)
+
+/* ------------------------------------------------------------------ processes */
+
+static __always_inline void emit_proc(__u32 kind, __u32 pid, __u32 ppid, __s32 code,
+				      const char *comm)
+{
+	struct kspan_proc_rec *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+
+	if (!r) {
+		count_drop(KSPAN_DROP_RINGBUF_FULL);
+		return;
+	}
+	__builtin_memset(r, 0, sizeof(*r));
+	fill_hdr(&r->hdr, KSPAN_REC_PROC, sizeof(*r), (__u64)pid << 32 | pid);
+	r->kind = kind;
+	r->ppid = ppid;
+	r->exit_code = code;
+	bpf_probe_read_kernel_str(r->comm, sizeof(r->comm), comm);
+	bpf_ringbuf_submit(r, BPF_RB_FORCE_WAKEUP); /* rare and the agent acts on them */
+}
+
+static __always_inline void add_target(__u32 tgid, __u32 origin)
+{
+	__u32 *v = bpf_map_lookup_elem(&targets, &tgid);
+
+	if (v)
+		*v |= origin; /* informational: a lost race costs nothing */
+	else
+		bpf_map_update_elem(&targets, &tgid, &origin, BPF_NOEXIST);
+}
+
+/* Children of a target are targets; new threads are not new processes. */
+SEC("raw_tp/sched_process_fork")
+int BPF_PROG(proc_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = bpf_get_current_pid_tgid() >> 32;
+	__u32 pid, tgid;
+
+	if (!is_target(ptgid))
+		return 0;
+	pid = BPF_CORE_READ(child, pid);
+	tgid = BPF_CORE_READ(child, tgid);
+	if (pid != tgid)
+		return 0;
+	add_target(tgid, KSPAN_TARGET_FORK);
+	emit_proc(KSPAN_PROC_FORK, tgid, ptgid, 0, child->comm);
+	return 0;
+}
+
+/* Exec of a target, or of a watched executable (which makes the process a target). */
+SEC("raw_tp/sched_process_exec")
+int BPF_PROG(proc_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct kspan_exe_key key;
+	struct inode *inode;
+
+	if (!is_target(tgid)) {
+		inode = BPF_CORE_READ(bprm, file, f_inode);
+		key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+		key.ino = BPF_CORE_READ(inode, i_ino);
+		if (!bpf_map_lookup_elem(&watch_exe, &key))
+			return 0;
+		add_target(tgid, KSPAN_TARGET_EXEC);
+	}
+	emit_proc(KSPAN_PROC_EXEC, tgid, 0, 0, p->comm);
+	return 0;
+}
+
+/* The last thread of a target's group is leaving: forget the process. */
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(proc_exit, struct task_struct *p)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	if (!is_target(tgid))
+		return 0;
+	if (BPF_CORE_READ(p, signal, live.counter) != 0)
+		return 0;
+	bpf_map_delete_elem(&targets, &tgid);
+	emit_proc(KSPAN_PROC_EXIT, tgid, 0, BPF_CORE_READ(p, exit_code), p->comm);
+	return 0;
+}
