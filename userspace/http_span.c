@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * From a parsed HTTP/1.x exchange to an OpenTelemetry span (see http_span.h).
+ * Attribute names follow the stable HTTP semantic conventions.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include "http_span.h"
+#include "proto_http1.h"
+#include "route.h"
+
+#define MAX_ATTRS 20
+
+const char *kspan_addr_format(const struct kspan_addr *a, char *buf, size_t size)
+{
+	static const uint8_t v4_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	if (a->family == AF_INET || !memcmp(a->addr, v4_prefix, sizeof(v4_prefix)))
+		inet_ntop(AF_INET, a->addr + 12, buf, (socklen_t)size);
+	else
+		inet_ntop(AF_INET6, a->addr, buf, (socklen_t)size);
+	return buf;
+}
+
+/* The semconv method: a known method as is, anything else "_OTHER" (original kept aside). */
+static const char *known_method(const struct kspan_str *m)
+{
+	static const char *const methods[] = { "GET",	  "HEAD",    "POST",  "PUT",   "DELETE",
+					       "CONNECT", "OPTIONS", "TRACE", "PATCH", NULL };
+
+	for (int i = 0; methods[i]; i++)
+		if (!strcmp(m->ptr, methods[i]))
+			return methods[i];
+	return NULL;
+}
+
+/* Host header split into host and port; port 0 when absent. */
+static void split_host(const struct kspan_str *h, char *host, size_t size, int *port)
+{
+	const char *end = h->ptr + h->len, *colon = NULL;
+	size_t n;
+
+	*port = 0;
+	if (h->len && h->ptr[0] == '[') { /* [v6]:port */
+		const char *close = memchr(h->ptr, ']', h->len);
+
+		if (close) {
+			n = (size_t)(close - h->ptr - 1);
+			snprintf(host, size, "%.*s", (int)n, h->ptr + 1);
+			if (close + 1 < end && close[1] == ':')
+				*port = atoi(close + 2);
+			return;
+		}
+	}
+	colon = memchr(h->ptr, ':', h->len);
+	n = colon ? (size_t)(colon - h->ptr) : h->len;
+	snprintf(host, size, "%.*s", (int)n, h->ptr);
+	if (colon)
+		*port = atoi(colon + 1);
+}
+
+struct attrs {
+	struct otel_attribute a[MAX_ATTRS];
+	size_t n;
+};
+
+static void add_str(struct attrs *at, const char *key, const char *value)
+{
+	if (value && *value && at->n < MAX_ATTRS)
+		at->a[at->n++] = (struct otel_attribute){ key, otel_value_str(value) };
+}
+
+static void add_int(struct attrs *at, const char *key, int64_t value)
+{
+	if (at->n < MAX_ATTRS)
+		at->a[at->n++] = (struct otel_attribute){
+			key, { .type = OTEL_VALUE_INT, .i = value }
+		};
+}
+
+int kspan_http_span_emit(otel_tracer *tracer, const struct kspan_ktime *kt,
+			 const struct kspan_conn *c, bool server_side,
+			 const struct kspan_parser_event *ev, const struct kspan_http_span_opts *opts)
+{
+	const struct kspan_http1_exchange *x = ev->detail;
+	char route[512], name[600], host[300], peer[INET6_ADDRSTRLEN], local[INET6_ADDRSTRLEN];
+	char url[3072], status_str[8];
+	const char *method;
+	struct attrs at = { .n = 0 };
+	int host_port;
+	bool error;
+
+	if (ev->type != KSPAN_PEV_EXCHANGE || !x || (ev->flags & KSPAN_PEF_NO_REQUEST))
+		return -EINVAL;
+	method = known_method(&x->method);
+	kspan_route_template(x->path.ptr, x->path.len, route, sizeof(route));
+	snprintf(name, sizeof(name), "%s %s", method ? method : "HTTP", route);
+	kspan_addr_format(&c->remote, peer, sizeof(peer));
+	kspan_addr_format(&c->local, local, sizeof(local));
+	split_host(&x->host, host, sizeof(host), &host_port);
+
+	add_str(&at, "http.request.method", method ? method : "_OTHER");
+	if (!method)
+		add_str(&at, "http.request.method_original", x->method.ptr);
+	if (x->status)
+		add_int(&at, "http.response.status_code", x->status);
+	add_str(&at, "network.protocol.version",
+		x->req_version == 10 ? "1.0" : x->req_version == 11 ? "1.1" : NULL);
+	add_str(&at, "network.peer.address", peer);
+	add_int(&at, "network.peer.port", c->remote.port);
+	add_str(&at, "user_agent.original", x->user_agent.ptr);
+	add_int(&at, "http.request.body.size", (int64_t)x->req_body_bytes);
+	if (x->status)
+		add_int(&at, "http.response.body.size", (int64_t)x->resp_body_bytes);
+	if (server_side) {
+		add_str(&at, "url.scheme", "http");
+		add_str(&at, "url.path", x->path.ptr);
+		if (opts->capture_query)
+			add_str(&at, "url.query", x->query.ptr);
+		add_str(&at, "http.route", route);
+		add_str(&at, "server.address", *host ? host : local);
+		add_int(&at, "server.port", host_port ? host_port : c->local.port);
+		add_str(&at, "client.address", peer);
+		add_int(&at, "client.port", c->remote.port);
+	} else {
+		snprintf(url, sizeof(url), "http://%s%s%s%s", *host ? x->host.ptr : peer,
+			 x->path.ptr[0] == '/' ? "" : "/", x->path.ptr,
+			 opts->capture_query && x->query.len ? "?" : "");
+		if (opts->capture_query && x->query.len)
+			strncat(url, x->query.ptr, sizeof(url) - strlen(url) - 1);
+		add_str(&at, "url.full", url);
+		add_str(&at, "server.address", *host ? host : peer);
+		add_int(&at, "server.port", host_port ? host_port : c->remote.port);
+	}
+	/* §7: servers fail on 5xx only, clients on 4xx too; no response at all is a failure. */
+	error = !x->status || x->status >= (server_side ? 500 : 400);
+	if (error) {
+		snprintf(status_str, sizeof(status_str), "%u", x->status);
+		add_str(&at, "error.type", x->status ? status_str : "no_response");
+	}
+
+	OTEL_OPTS(otel_span_start_opts, so, .kind = server_side ? OTEL_SPAN_KIND_SERVER :
+								  OTEL_SPAN_KIND_CLIENT,
+		  .start_time_ns = kspan_ktime_to_wall(kt, ev->req_first_ns), .attributes = at.a,
+		  .n_attributes = at.n);
+	otel_span *span = otel_tracer_start_span(tracer, name, &so);
+	if (error)
+		otel_span_set_status(span, OTEL_STATUS_ERROR, NULL);
+	otel_span_end(span, kspan_ktime_to_wall(kt, ev->resp_last_ns ? ev->resp_last_ns :
+								     ev->req_last_ns));
+	return 0;
+}
