@@ -1,0 +1,332 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The userspace pipeline (see pipeline.h): records to connections, parsed
+ * exchanges and spans.
+ *
+ * A connection is parsed as HTTP/1.x once its first bytes look like HTTP;
+ * a connection of known role whose first bytes do not (or one first seen
+ * mid-stream that shows no HTTP within a few records) is not tracked further.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <linux/types.h>
+#include "cli.h"
+#include "conn.h"
+#include "http_span.h"
+#include "kspan.h"
+#include "ktime.h"
+#include "pipeline.h"
+#include "proc_resource.h"
+#include "proto_http1.h"
+
+#define CONN_CAPACITY_DEFAULT 65536
+#define CONN_IDLE_NS (15ull * 60 * 1000000000ull)
+#define PROC_BUCKETS 256
+/* Records of a connection first seen mid-stream without HTTP before it is given up. */
+#define DETECT_TRIES 4
+
+enum conn_proto {
+	PROTO_UNDECIDED = 0,
+	PROTO_HTTP1,
+	PROTO_NONE, /* not tracked */
+};
+
+/* What the pipeline keeps per connection (kspan_conn.proto_state). */
+struct conn_state {
+	struct kspan_pipeline *p;
+	struct kspan_conn *c;
+	struct kspan_parser *parser;
+	bool server_side;
+	uint8_t tries;
+};
+
+struct proc_entry {
+	pid_t tgid;
+	otel_tracer_provider *tp;
+	otel_tracer *tracer;
+	struct proc_entry *next;
+};
+
+struct kspan_pipeline {
+	struct kspan_pipeline_opts opts;
+	struct kspan_conn_table *conns;
+	struct kspan_ktime kt;
+	struct kspan_http_span_opts span_opts;
+	struct proc_entry *procs[PROC_BUCKETS];
+	struct kspan_pipeline_stats stats;
+};
+
+/* ---- per-process providers ---- */
+
+static struct proc_entry **proc_slot(struct kspan_pipeline *p, pid_t tgid)
+{
+	struct proc_entry **pp = &p->procs[(uint32_t)tgid % PROC_BUCKETS];
+
+	while (*pp && (*pp)->tgid != tgid)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static otel_tracer *proc_tracer(struct kspan_pipeline *p, pid_t tgid)
+{
+	struct proc_entry **pp = proc_slot(p, tgid), *e = *pp;
+	otel_resource *res;
+
+	if (e)
+		return e->tracer;
+	e = calloc(1, sizeof(*e));
+	res = p->opts.resource_for ? p->opts.resource_for(p->opts.ctx, tgid) :
+				     kspan_proc_resource_new(NULL, tgid, p->opts.host_name);
+	if (!e || !res)
+		goto fail;
+	e->tgid = tgid;
+	e->tp = otel_tracer_provider_new(&(struct otel_tracer_provider_opts){
+		.sz = sizeof(struct otel_tracer_provider_opts),
+		.resource = res,
+		.processors = &p->opts.processor,
+		.n_processors = p->opts.processor ? 1 : 0,
+	});
+	if (!e->tp)
+		goto fail;
+	e->tracer = otel_tracer_provider_get_tracer(e->tp, "kspan", KSPAN_VERSION, NULL);
+	otel_resource_unref(res);
+	*pp = e;
+	return e->tracer;
+fail:
+	otel_resource_unref(res);
+	free(e);
+	return NULL;
+}
+
+/* Forget a process's provider (after exit or exec); its ended spans stay queued. */
+static void proc_forget(struct kspan_pipeline *p, pid_t tgid)
+{
+	struct proc_entry **pp = proc_slot(p, tgid), *e = *pp;
+
+	if (!e)
+		return;
+	*pp = e->next;
+	otel_tracer_provider_free(e->tp);
+	free(e);
+}
+
+/* ---- connections and parsing ---- */
+
+static void on_parser_event(void *ctx, const struct kspan_parser_event *ev)
+{
+	struct conn_state *cs = ctx;
+	otel_tracer *tracer;
+
+	if (ev->type != KSPAN_PEV_EXCHANGE || (ev->flags & KSPAN_PEF_NO_REQUEST))
+		return;
+	tracer = proc_tracer(cs->p, (pid_t)cs->c->tgid);
+	if (tracer && !kspan_http_span_emit(tracer, &cs->p->kt, cs->c, cs->server_side, ev,
+					    &cs->p->span_opts))
+		cs->p->stats.spans++;
+}
+
+static void release_conn(struct kspan_conn *c, void *ctx)
+{
+	struct conn_state *cs = c->proto_state;
+
+	(void)ctx;
+	if (!cs)
+		return;
+	kspan_parser_free(cs->parser);
+	free(cs);
+	c->proto_state = NULL;
+}
+
+static void stop_tracking(struct kspan_pipeline *p, struct kspan_conn *c)
+{
+	release_conn(c, NULL);
+	c->proto = PROTO_NONE;
+	p->stats.not_tracked++;
+}
+
+/* Decide from the first bytes whether (and how) to parse a connection. */
+static struct conn_state *start_tracking(struct kspan_pipeline *p, struct kspan_conn *c,
+					 const struct kspan_data_rec *r)
+{
+	struct conn_state *cs = c->proto_state;
+	enum kspan_msg_dir dir;
+	int conf;
+
+	if (!cs) {
+		cs = calloc(1, sizeof(*cs));
+		if (!cs)
+			return NULL;
+		cs->p = p;
+		cs->c = c;
+		c->proto_state = cs;
+	}
+	conf = r->captured ? kspan_http1_detect(r->data, r->captured, &dir) : 0;
+	if (!conf) {
+		if (c->role != KSPAN_ROLE_UNKNOWN || ++cs->tries >= DETECT_TRIES)
+			stop_tracking(p, c);
+		return NULL;
+	}
+	if (c->role == KSPAN_ROLE_SERVER)
+		cs->server_side = true;
+	else if (c->role == KSPAN_ROLE_CLIENT)
+		cs->server_side = false;
+	else /* a request flowing in means this process serves it */
+		cs->server_side = (dir == KSPAN_MSG_REQUEST) == (r->dir == KSPAN_DIR_INGRESS);
+	cs->parser = kspan_parser_new(&kspan_http1_parser_ops, on_parser_event, cs,
+				      c->role == KSPAN_ROLE_UNKNOWN ? KSPAN_PARSER_MIDSTREAM : 0);
+	if (!cs->parser) {
+		stop_tracking(p, c);
+		return NULL;
+	}
+	c->proto = PROTO_HTTP1;
+	return cs;
+}
+
+static void on_data(struct kspan_pipeline *p, const struct kspan_data_rec *r)
+{
+	struct conn_state *cs;
+	struct kspan_conn *c;
+	enum kspan_msg_dir dir;
+	bool created;
+
+	c = kspan_conn_get(p->conns, r->hdr.tgid, r->sock_cookie, &created);
+	if (!c)
+		return;
+	if (created)
+		c->fd = r->fd;
+	c->last_ns = r->hdr.ts_ns;
+	if (c->proto == PROTO_NONE)
+		return;
+	cs = c->proto == PROTO_HTTP1 ? c->proto_state : start_tracking(p, c, r);
+	if (!cs)
+		return;
+	dir = (r->dir == KSPAN_DIR_INGRESS) == cs->server_side ? KSPAN_MSG_REQUEST :
+								   KSPAN_MSG_RESPONSE;
+	kspan_parser_feed(cs->parser, dir, r->data, r->captured, r->len, r->hdr.ts_ns);
+	if (kspan_parser_status(cs->parser) != KSPAN_PARSER_ACTIVE)
+		stop_tracking(p, c);
+}
+
+static void on_conn(struct kspan_pipeline *p, const struct kspan_conn_rec *r)
+{
+	bool created;
+	struct kspan_conn *c = kspan_conn_get(p->conns, r->hdr.tgid, r->sock_cookie, &created);
+
+	if (!c)
+		return;
+	c->fd = r->fd;
+	if (r->role != KSPAN_ROLE_UNKNOWN || created)
+		c->role = r->role;
+	c->local = r->local;
+	c->remote = r->remote;
+	c->last_ns = r->hdr.ts_ns;
+}
+
+static void on_close(struct kspan_pipeline *p, const struct kspan_close_rec *r)
+{
+	struct kspan_conn *c = kspan_conn_lookup(p->conns, r->hdr.tgid, r->sock_cookie);
+	struct conn_state *cs;
+
+	if (!c)
+		return;
+	cs = c->proto_state;
+	/* The close completes close-delimited responses. */
+	if (cs && cs->parser)
+		kspan_parser_eof(cs->parser, r->hdr.ts_ns);
+	kspan_conn_remove(p->conns, c);
+}
+
+static void on_proc(struct kspan_pipeline *p, const struct kspan_proc_rec *r)
+{
+	if (r->kind == KSPAN_PROC_EXIT)
+		kspan_conn_remove_process(p->conns, r->hdr.tgid);
+	if (r->kind == KSPAN_PROC_EXIT || r->kind == KSPAN_PROC_EXEC)
+		proc_forget(p, (pid_t)r->hdr.tgid); /* gone, or a new program: a new resource */
+}
+
+void kspan_pipeline_record(struct kspan_pipeline *p, const void *data, size_t size)
+{
+	const struct kspan_hdr *h = data;
+	static const size_t min_size[] = {
+		[KSPAN_REC_CONN] = sizeof(struct kspan_conn_rec),
+		[KSPAN_REC_DATA] = sizeof(struct kspan_data_rec),
+		[KSPAN_REC_CLOSE] = sizeof(struct kspan_close_rec),
+		[KSPAN_REC_PROC] = sizeof(struct kspan_proc_rec),
+	};
+
+	if (size < sizeof(*h) || h->version != KSPAN_ABI_VERSION || h->size > size ||
+	    h->type < KSPAN_REC_CONN || h->type > KSPAN_REC_PROC || size < min_size[h->type] ||
+	    (h->type == KSPAN_REC_DATA &&
+	     ((const struct kspan_data_rec *)data)->captured > size - min_size[h->type])) {
+		p->stats.malformed++;
+		return;
+	}
+	p->stats.records++;
+	switch (h->type) {
+	case KSPAN_REC_CONN:
+		on_conn(p, data);
+		break;
+	case KSPAN_REC_DATA:
+		on_data(p, data);
+		break;
+	case KSPAN_REC_CLOSE:
+		on_close(p, data);
+		break;
+	case KSPAN_REC_PROC:
+		on_proc(p, data);
+		break;
+	}
+}
+
+void kspan_pipeline_tick(struct kspan_pipeline *p)
+{
+	struct timespec now;
+	uint64_t ns;
+
+	kspan_ktime_sync(&p->kt);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+	if (ns > CONN_IDLE_NS)
+		kspan_conn_expire(p->conns, ns - CONN_IDLE_NS);
+}
+
+void kspan_pipeline_stats(const struct kspan_pipeline *p, struct kspan_pipeline_stats *out)
+{
+	struct kspan_conn_stats cs;
+
+	*out = p->stats;
+	kspan_conn_table_stats(p->conns, &cs);
+	out->connections = cs.live;
+}
+
+struct kspan_pipeline *kspan_pipeline_new(const struct kspan_pipeline_opts *opts)
+{
+	struct kspan_pipeline *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->opts = *opts;
+	p->span_opts.capture_query = opts->capture_query;
+	kspan_ktime_sync(&p->kt);
+	p->conns = kspan_conn_table_new(opts->conn_capacity ? opts->conn_capacity :
+							      CONN_CAPACITY_DEFAULT,
+					release_conn, p);
+	if (!p->conns) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+void kspan_pipeline_free(struct kspan_pipeline *p)
+{
+	if (!p)
+		return;
+	kspan_conn_table_free(p->conns);
+	for (size_t i = 0; i < PROC_BUCKETS; i++)
+		while (p->procs[i])
+			proc_forget(p, p->procs[i]->tgid);
+	free(p);
+}
