@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "resource_check.h"
 #include <otel/sdk.h>
 #include "cli.h"
 #include "proc_resource.h"
@@ -538,24 +539,6 @@ static void test_set_and_hook(void **state)
 }
 
 /* ---- resources ---- */
-
-static void assert_str(const otel_resource *r, const char *key, const char *want)
-{
-	const struct otel_value *v = otel_resource_get(r, key);
-
-	if (!v)
-		fail_msg("no %s", key);
-	assert_int_equal(v->type, OTEL_VALUE_STRING);
-	assert_string_equal(v->str.ptr, want);
-}
-
-static size_t n_attrs(const otel_resource *r)
-{
-	size_t n = 0;
-
-	otel_resource_attributes(r, &n);
-	return n;
-}
 
 static void assert_process(const otel_resource *r, pid_t pid, const char *exe_path,
 			   const char *cmdline)

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "resource_check.h"
 #include <otel/sdk.h>
 #include "proc_resource.h"
 #include "procfs.h"
@@ -515,24 +516,6 @@ static void test_listeners(void **state)
 }
 
 /* ---- the resource of a process in the fake tree ---- */
-
-static void assert_str(const otel_resource *r, const char *key, const char *want)
-{
-	const struct otel_value *v = otel_resource_get(r, key);
-
-	if (!v)
-		fail_msg("no %s", key);
-	assert_int_equal(v->type, OTEL_VALUE_STRING);
-	assert_string_equal(v->str.ptr, want);
-}
-
-static size_t n_attrs(const otel_resource *r)
-{
-	size_t n = 0;
-
-	otel_resource_attributes(r, &n);
-	return n;
-}
 
 static void assert_common(const otel_resource *r, int pid)
 {
