@@ -11,8 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
@@ -58,6 +60,37 @@ static int on_target_change(void *ctx, pid_t tgid, bool added)
 
 	return added ? kspan_loader_add_target(a->loader, (__u32)tgid) :
 		       kspan_loader_remove_target(a->loader, (__u32)tgid);
+}
+
+static bool has_cap(const struct __user_cap_data_struct *d, int cap)
+{
+	return d[cap / 32].effective & (1u << (cap % 32));
+}
+
+/*
+ * Name what is missing before libbpf's probes turn EPERM into misleading
+ * "not supported" answers. Loading and attaching tracing programs needs
+ * CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN, which implies both on old
+ * kernels); mounting tracefs needs CAP_SYS_ADMIN.
+ */
+static bool privileged_enough(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2] = { 0 };
+	bool admin, bpf, perfmon;
+
+	if (syscall(SYS_capget, &h, d))
+		return true; /* cannot tell: let the load say what fails */
+	admin = has_cap(d, CAP_SYS_ADMIN);
+	bpf = admin || has_cap(d, CAP_BPF);
+	perfmon = admin || has_cap(d, CAP_PERFMON);
+	if (bpf && perfmon)
+		return true;
+	fprintf(stderr,
+		"kspan: missing privileges: needs%s%s (or CAP_SYS_ADMIN; run as root), and "
+		"CAP_SYS_ADMIN to mount tracefs if it is not mounted\n",
+		bpf ? "" : " CAP_BPF", perfmon ? "" : " CAP_PERFMON");
+	return false;
 }
 
 /* No collector configured: print spans, so the agent is useful with no infrastructure. */
@@ -186,6 +219,8 @@ int kspan_agent_run(const struct kspan_config *cfg)
 	size_t n_exes;
 	int rc = 1, err;
 
+	if (!privileged_enough())
+		return 1;
 	gethostname(a.host_name, sizeof(a.host_name) - 1);
 	kspan_targets_init(&a.targets, NULL);
 	a.targets.on_change = on_target_change;
