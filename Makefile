@@ -250,7 +250,7 @@ $(BUILD)/obj/userspace/%.o: private XFLAGS := $(AGENT_INC)
 $(BUILD)/obj/tests/unit/%.o $(BUILD)/obj/tests/helpers/%.o: private XFLAGS := $(TEST_INC)
 $(BUILD)/obj/tests/integration/%.o $(BUILD)/obj/tests/servers/%.o: private XFLAGS := $(INTEG_INC)
 $(BUILD)/obj/examples/%.o: private XFLAGS := -Isdk/include
-$(BUILD)/obj/bench/%.o: private XFLAGS := $(AGENT_INC)
+$(BUILD)/obj/bench/%.o: private XFLAGS := $(AGENT_INC) -Itests/helpers
 
 # Objects that include BPF skeletons wait for them.
 $(filter $(BUILD)/obj/userspace/% $(BUILD)/obj/tests/integration/% $(BUILD)/obj/tests/servers/% \
@@ -319,10 +319,11 @@ $(EXAMPLE_BINS): $(BUILD)/examples/%: $(BUILD)/obj/examples/%.o $(LIBOTEL_A) | d
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LIBOTEL_A) $(LIBS)
 
-$(BENCH_BINS): $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(AGENT_LIB) $(LIBOTEL_A) | deps
+# Benchmarks may use the test helpers that build synthetic input (records.c).
+$(BENCH_BINS): $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(HELPER_LIB) $(AGENT_LIB) $(LIBOTEL_A) | deps
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(OTEL_LINK) $(BPF_LIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(HELPER_LIB) $(OTEL_LINK) $(BPF_LIBS)
 
 $(AGENT_BIN): $(AGENT_MAIN:%.c=$(BUILD)/obj/%.o) $(AGENT_LIB) $(LIBOTEL_A) | deps
 	$(call msg,LD,$@)

@@ -34,7 +34,7 @@ static const char *known_method(const struct kspan_str *m)
 					       "CONNECT", "OPTIONS", "TRACE", "PATCH", NULL };
 
 	for (int i = 0; methods[i]; i++)
-		if (!strcmp(m->ptr, methods[i]))
+		if (m->len == strlen(methods[i]) && !memcmp(m->ptr, methods[i], m->len))
 			return methods[i];
 	return NULL;
 }
@@ -69,10 +69,29 @@ struct attrs {
 	size_t n;
 };
 
+/* A string attribute of @len bytes (the parser's fields are slices, not C strings). */
+static void add_strn(struct attrs *at, const char *key, const char *value, size_t len)
+{
+	if (value && len && at->n < MAX_ATTRS)
+		at->a[at->n++] = (struct otel_attribute){
+			key, { .type = OTEL_VALUE_STRING, .str = { value, len } }
+		};
+}
+
 static void add_str(struct attrs *at, const char *key, const char *value)
 {
-	if (value && *value && at->n < MAX_ATTRS)
-		at->a[at->n++] = (struct otel_attribute){ key, otel_value_str(value) };
+	add_strn(at, key, value, value ? strlen(value) : 0);
+}
+
+static void add_field(struct attrs *at, const char *key, const struct kspan_str *f)
+{
+	add_strn(at, key, f->ptr, f->len);
+}
+
+/* Addresses are known only when the kernel reported the connection. */
+static bool addr_known(const struct kspan_addr *a)
+{
+	return a->family == AF_INET || a->family == AF_INET6;
 }
 
 static void add_int(struct attrs *at, const char *key, int64_t value)
@@ -100,42 +119,54 @@ int kspan_http_span_emit(otel_tracer *tracer, const struct kspan_ktime *kt,
 	method = known_method(&x->method);
 	kspan_route_template(x->path.ptr, x->path.len, route, sizeof(route));
 	snprintf(name, sizeof(name), "%s %s", method ? method : "HTTP", route);
-	kspan_addr_format(&c->remote, peer, sizeof(peer));
-	kspan_addr_format(&c->local, local, sizeof(local));
+	peer[0] = local[0] = '\0';
+	if (addr_known(&c->remote))
+		kspan_addr_format(&c->remote, peer, sizeof(peer));
+	if (addr_known(&c->local))
+		kspan_addr_format(&c->local, local, sizeof(local));
 	split_host(&x->host, host, sizeof(host), &host_port);
 
 	add_str(&at, "http.request.method", method ? method : "_OTHER");
 	if (!method)
-		add_str(&at, "http.request.method_original", x->method.ptr);
+		add_field(&at, "http.request.method_original", &x->method);
 	if (x->status)
 		add_int(&at, "http.response.status_code", x->status);
 	add_str(&at, "network.protocol.version",
 		x->req_version == 10 ? "1.0" : x->req_version == 11 ? "1.1" : NULL);
 	add_str(&at, "network.peer.address", peer);
-	add_int(&at, "network.peer.port", c->remote.port);
-	add_str(&at, "user_agent.original", x->user_agent.ptr);
+	if (*peer)
+		add_int(&at, "network.peer.port", c->remote.port);
+	add_field(&at, "user_agent.original", &x->user_agent);
 	add_int(&at, "http.request.body.size", (int64_t)x->req_body_bytes);
 	if (x->status)
 		add_int(&at, "http.response.body.size", (int64_t)x->resp_body_bytes);
 	if (server_side) {
 		add_str(&at, "url.scheme", "http");
-		add_str(&at, "url.path", x->path.ptr);
+		add_field(&at, "url.path", &x->path);
 		if (opts->capture_query)
-			add_str(&at, "url.query", x->query.ptr);
+			add_field(&at, "url.query", &x->query);
 		add_str(&at, "http.route", route);
 		add_str(&at, "server.address", *host ? host : local);
-		add_int(&at, "server.port", host_port ? host_port : c->local.port);
+		if (host_port || *local)
+			add_int(&at, "server.port", host_port ? host_port : c->local.port);
 		add_str(&at, "client.address", peer);
-		add_int(&at, "client.port", c->remote.port);
+		if (*peer)
+			add_int(&at, "client.port", c->remote.port);
 	} else {
-		snprintf(url, sizeof(url), "http://%s%s%s%s", *host ? x->host.ptr : peer,
-			 x->path.ptr[0] == '/' ? "" : "/", x->path.ptr,
-			 opts->capture_query && x->query.len ? "?" : "");
-		if (opts->capture_query && x->query.len)
-			strncat(url, x->query.ptr, sizeof(url) - strlen(url) - 1);
-		add_str(&at, "url.full", url);
+		/* The query goes into url.full only when asked for: it may carry secrets. */
+		int n = snprintf(url, sizeof(url), "http://%.*s%s%.*s",
+				 (int)(*host ? x->host.len : strlen(peer)), *host ? x->host.ptr : peer,
+				 x->path.len && x->path.ptr[0] == '/' ? "" : "/", (int)x->path.len,
+				 x->path.ptr);
+
+		if (opts->capture_query && x->query.len && n > 0 && (size_t)n < sizeof(url))
+			snprintf(url + n, sizeof(url) - (size_t)n, "?%.*s", (int)x->query.len,
+				 x->query.ptr);
+		if (*host || *peer)
+			add_str(&at, "url.full", url);
 		add_str(&at, "server.address", *host ? host : peer);
-		add_int(&at, "server.port", host_port ? host_port : c->remote.port);
+		if (host_port || *peer)
+			add_int(&at, "server.port", host_port ? host_port : c->remote.port);
 	}
 	/* §7: servers fail on 5xx only, clients on 4xx too; no response at all is a failure. */
 	error = !x->status || x->status >= (server_side ? 500 : 400);

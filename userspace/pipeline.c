@@ -56,6 +56,7 @@ struct kspan_pipeline {
 	struct kspan_http_span_opts span_opts;
 	struct proc_entry *procs[PROC_BUCKETS];
 	struct kspan_pipeline_stats stats;
+	bool conn_ended; /* connections being removed really ended (see release_conn) */
 };
 
 /* ---- per-process providers ---- */
@@ -127,13 +128,21 @@ static void on_parser_event(void *ctx, const struct kspan_parser_event *ev)
 		cs->p->stats.spans++;
 }
 
+/*
+ * A connection is forgotten. When it really ended (closed, or its process
+ * exited: p->conn_ended) requests still waiting for a response are reported
+ * (no_response); when the table only evicts, expires or is freed they are not,
+ * as nothing about the exchange is known to have failed.
+ */
 static void release_conn(struct kspan_conn *c, void *ctx)
 {
+	struct kspan_pipeline *p = ctx;
 	struct conn_state *cs = c->proto_state;
 
-	(void)ctx;
 	if (!cs)
 		return;
+	if (p->conn_ended && cs->parser && kspan_parser_status(cs->parser) == KSPAN_PARSER_ACTIVE)
+		kspan_parser_eof(cs->parser, c->last_ns);
 	kspan_parser_free(cs->parser);
 	free(cs);
 	c->proto_state = NULL;
@@ -141,7 +150,13 @@ static void release_conn(struct kspan_conn *c, void *ctx)
 
 static void stop_tracking(struct kspan_pipeline *p, struct kspan_conn *c)
 {
-	release_conn(c, NULL);
+	struct conn_state *cs = c->proto_state;
+
+	if (cs) {
+		kspan_parser_free(cs->parser);
+		free(cs);
+		c->proto_state = NULL;
+	}
 	c->proto = PROTO_NONE;
 	p->stats.not_tracked++;
 }
@@ -162,18 +177,22 @@ static struct conn_state *start_tracking(struct kspan_pipeline *p, struct kspan_
 		cs->c = c;
 		c->proto_state = cs;
 	}
-	conf = r->captured ? kspan_http1_detect(r->data, r->captured, &dir) : 0;
-	if (!conf) {
-		if (c->role != KSPAN_ROLE_UNKNOWN || ++cs->tries >= DETECT_TRIES)
-			stop_tracking(p, c);
-		return NULL;
-	}
-	if (c->role == KSPAN_ROLE_SERVER)
-		cs->server_side = true;
-	else if (c->role == KSPAN_ROLE_CLIENT)
-		cs->server_side = false;
-	else /* a request flowing in means this process serves it */
+	if (c->role == KSPAN_ROLE_SERVER || c->role == KSPAN_ROLE_CLIENT) {
+		/*
+		 * The role gives the direction; the parser itself says when the bytes
+		 * are not HTTP (a first read of one byte cannot be classified yet).
+		 */
+		cs->server_side = c->role == KSPAN_ROLE_SERVER;
+	} else {
+		conf = r->captured ? kspan_http1_detect(r->data, r->captured, &dir) : 0;
+		if (!conf) {
+			if (++cs->tries >= DETECT_TRIES)
+				stop_tracking(p, c);
+			return NULL;
+		}
+		/* a request flowing in means this process serves it */
 		cs->server_side = (dir == KSPAN_MSG_REQUEST) == (r->dir == KSPAN_DIR_INGRESS);
+	}
 	cs->parser = kspan_parser_new(&kspan_http1_parser_ops, on_parser_event, cs,
 				      c->role == KSPAN_ROLE_UNKNOWN ? KSPAN_PARSER_MIDSTREAM : 0);
 	if (!cs->parser) {
@@ -227,23 +246,32 @@ static void on_conn(struct kspan_pipeline *p, const struct kspan_conn_rec *r)
 static void on_close(struct kspan_pipeline *p, const struct kspan_close_rec *r)
 {
 	struct kspan_conn *c = kspan_conn_lookup(p->conns, r->hdr.tgid, r->sock_cookie);
-	struct conn_state *cs;
 
 	if (!c)
 		return;
-	cs = c->proto_state;
-	/* The close completes close-delimited responses. */
-	if (cs && cs->parser)
-		kspan_parser_eof(cs->parser, r->hdr.ts_ns);
+	/* The close ends the parser at its time (close-delimited responses). */
+	c->last_ns = r->hdr.ts_ns;
+	p->conn_ended = true;
 	kspan_conn_remove(p->conns, c);
+	p->conn_ended = false;
 }
 
 static void on_proc(struct kspan_pipeline *p, const struct kspan_proc_rec *r)
 {
-	if (r->kind == KSPAN_PROC_EXIT)
+	if (r->kind == KSPAN_PROC_EXIT) {
+		p->conn_ended = true;
 		kspan_conn_remove_process(p->conns, r->hdr.tgid);
+		p->conn_ended = false;
+	}
 	if (r->kind == KSPAN_PROC_EXIT || r->kind == KSPAN_PROC_EXEC)
 		proc_forget(p, (pid_t)r->hdr.tgid); /* gone, or a new program: a new resource */
+}
+
+/* The ABI's rules for a DATA record: payload inside the record, within len, a direction. */
+static bool data_rec_valid(const struct kspan_data_rec *r, size_t size)
+{
+	return r->captured <= size - sizeof(*r) && r->captured <= r->len &&
+	       (r->dir == KSPAN_DIR_INGRESS || r->dir == KSPAN_DIR_EGRESS);
 }
 
 void kspan_pipeline_record(struct kspan_pipeline *p, const void *data, size_t size)
@@ -258,8 +286,7 @@ void kspan_pipeline_record(struct kspan_pipeline *p, const void *data, size_t si
 
 	if (size < sizeof(*h) || h->version != KSPAN_ABI_VERSION || h->size > size ||
 	    h->type < KSPAN_REC_CONN || h->type > KSPAN_REC_PROC || size < min_size[h->type] ||
-	    (h->type == KSPAN_REC_DATA &&
-	     ((const struct kspan_data_rec *)data)->captured > size - min_size[h->type])) {
+	    h->size < min_size[h->type] || (h->type == KSPAN_REC_DATA && !data_rec_valid(data, size))) {
 		p->stats.malformed++;
 		return;
 	}
@@ -303,8 +330,13 @@ void kspan_pipeline_stats(const struct kspan_pipeline *p, struct kspan_pipeline_
 
 struct kspan_pipeline *kspan_pipeline_new(const struct kspan_pipeline_opts *opts)
 {
-	struct kspan_pipeline *p = calloc(1, sizeof(*p));
+	struct kspan_pipeline *p;
 
+	if (!opts) {
+		errno = EINVAL;
+		return NULL;
+	}
+	p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
 	p->opts = *opts;
