@@ -167,20 +167,47 @@ static void copy_payload(char *dst, const struct otel_value *v, uint32_t len_lim
 	}
 }
 
-/* Allocate one block with the key and the value's payload; fill *out. */
-static int attr_copy(struct otel_store *st, const char *key, size_t klen,
+/*
+ * Every stored key is preceded by its hash and length, so looking a key up
+ * compares integers and rarely strings (a span's attributes are checked for
+ * duplicates on every set).
+ */
+struct key_hdr {
+	uint32_t hash;
+	uint32_t len;
+};
+
+#define KEY_HDR(K) ((const struct key_hdr *)(const void *)(K) - 1)
+
+static uint32_t key_hash(const char *k, size_t len)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)k[i]) * 16777619u;
+	return h;
+}
+
+/* Allocate one block with the key (and its header) and the value's payload; fill *out. */
+static int attr_copy(struct otel_store *st, const char *key, size_t klen, uint32_t hash,
 		     const struct otel_value *v, uint32_t len_limit, struct otel_attribute *out)
 {
-	size_t koff = ALIGN8(klen + 1);
+	size_t koff = sizeof(struct key_hdr) + ALIGN8(klen + 1);
 	size_t psize = payload_size(v, len_limit);
 	char *blk = otel_store_alloc(st, koff + psize);
 
 	if (!blk)
 		return -ENOMEM;
-	memcpy(blk, key, klen + 1);
-	out->key = blk;
+	*(struct key_hdr *)(void *)blk = (struct key_hdr){ hash, (uint32_t)klen };
+	memcpy(blk + sizeof(struct key_hdr), key, klen + 1);
+	out->key = blk + sizeof(struct key_hdr);
 	copy_payload(blk + koff, v, len_limit, &out->value);
 	return 0;
+}
+
+static void key_release(struct otel_store *st, const char *key)
+{
+	otel_store_release(st, KEY_HDR(key));
 }
 
 static bool value_valid(const struct otel_value *v)
@@ -196,12 +223,23 @@ static bool value_valid(const struct otel_value *v)
 	return true;
 }
 
+static struct otel_attribute *find_hashed(const struct otel_attr_list *l, const char *key,
+					  size_t klen, uint32_t hash)
+{
+	for (uint32_t i = 0; i < l->count; i++) {
+		const struct key_hdr *h = KEY_HDR(l->items[i].key);
+
+		if (h->hash == hash && h->len == klen && !memcmp(l->items[i].key, key, klen))
+			return &l->items[i];
+	}
+	return NULL;
+}
+
 struct otel_attribute *otel_attr_list_find(const struct otel_attr_list *l, const char *key)
 {
-	for (uint32_t i = 0; i < l->count; i++)
-		if (!strcmp(l->items[i].key, key))
-			return &l->items[i];
-	return NULL;
+	size_t klen = strlen(key);
+
+	return find_hashed(l, key, klen, key_hash(key, klen));
 }
 
 static int grow(struct otel_attr_list *l, struct otel_store *st, uint32_t count_limit)
@@ -226,12 +264,14 @@ int otel_attr_list_set(struct otel_attr_list *l, struct otel_store *st, const ch
 		       const struct otel_value *value, uint32_t count_limit, uint32_t len_limit)
 {
 	struct otel_attribute *slot, tmp;
+	uint32_t hash;
 	size_t klen;
 
 	if (!key || !*key || !value || !value_valid(value))
 		return 0;
 	klen = strlen(key);
-	slot = otel_attr_list_find(l, key);
+	hash = key_hash(key, klen);
+	slot = find_hashed(l, key, klen, hash);
 	if (slot) {
 		/* Scalars fit in the slot: keep the key's block, allocate nothing. */
 		if (value->type == OTEL_VALUE_BOOL || value->type == OTEL_VALUE_INT ||
@@ -239,11 +279,11 @@ int otel_attr_list_set(struct otel_attr_list *l, struct otel_store *st, const ch
 			slot->value = *value;
 			return 0;
 		}
-		if (attr_copy(st, key, klen, value, len_limit, &tmp)) {
+		if (attr_copy(st, key, klen, hash, value, len_limit, &tmp)) {
 			l->dropped++;
 			return -ENOMEM;
 		}
-		otel_store_release(st, slot->key);
+		key_release(st, slot->key);
 		*slot = tmp;
 		return 0;
 	}
@@ -255,7 +295,7 @@ int otel_attr_list_set(struct otel_attr_list *l, struct otel_store *st, const ch
 		l->dropped++;
 		return -ENOMEM;
 	}
-	if (attr_copy(st, key, klen, value, len_limit, &l->items[l->count])) {
+	if (attr_copy(st, key, klen, hash, value, len_limit, &l->items[l->count])) {
 		l->dropped++;
 		return -ENOMEM;
 	}
@@ -274,7 +314,7 @@ void otel_attr_list_set_all(struct otel_attr_list *l, struct otel_store *st,
 void otel_attr_list_release(struct otel_attr_list *l, struct otel_store *st)
 {
 	for (uint32_t i = 0; i < l->count; i++)
-		otel_store_release(st, l->items[i].key);
+		key_release(st, l->items[i].key);
 	otel_store_release(st, l->items);
 	memset(l, 0, sizeof(*l));
 }
