@@ -306,9 +306,13 @@ int kspan_loader_add_target(struct kspan_loader *l, __u32 tgid)
 
 int kspan_loader_remove_target(struct kspan_loader *l, __u32 tgid)
 {
+	int err;
+
 	if (!l || !l->skel)
 		return -EINVAL;
-	return bpf_map__delete_elem(l->skel->maps.targets, &tgid, sizeof(tgid), 0);
+	/* The kernel side removes an exited process itself: already gone is success. */
+	err = bpf_map__delete_elem(l->skel->maps.targets, &tgid, sizeof(tgid), 0);
+	return err == -ENOENT ? 0 : err;
 }
 
 bool kspan_loader_is_target(const struct kspan_loader *l, __u32 tgid)
