@@ -14,10 +14,11 @@ group_packages() {
 	base)
 		echo build-essential clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 			pkg-config protobuf-c-compiler libprotobuf-c-dev libcurl4-openssl-dev \
-			libcmocka-dev libclang-rt-14-dev curl
+			libcmocka-dev libclang-rt-14-dev curl nginx
 		;;
 	bench)
 		# Benchmark peers and load generators go here.
+		echo wrk
 		;;
 	*)
 		echo "deps.sh: unknown package group '$1' (known: base bench)" >&2
