@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 #
-# bench/run.sh: what `make bench` runs (after building). For now it runs every benchmark
+# bench/run.sh: what `make bench` runs (after building). It runs every benchmark
 # binary in $BUILD/bench/ and prints its output under a header with the machine and
-# kernel. Side-by-side comparisons (with/without the agent, against peers) go here.
+# kernel, then the side-by-side comparisons: bench/nginx_wrk.sh (nginx under wrk
+# without and with the agent; needs root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,3 +18,4 @@ for bin in "$BUILD"/bench/*; do
 	"$bin"
 done
 [ $found -eq 1 ] || echo "no benchmarks built (bench/*.c)"
+BUILD=$BUILD bash bench/nginx_wrk.sh
