@@ -82,3 +82,25 @@ const struct otel_span_data *collector_find(struct collector *c, const char *nam
 			return c->spans[i];
 	return NULL;
 }
+
+const struct otel_attribute *span_attr(const struct otel_span_data *d, const char *key)
+{
+	for (size_t i = 0; i < d->n_attributes; i++)
+		if (!strcmp(d->attributes[i].key, key))
+			return &d->attributes[i];
+	return NULL;
+}
+
+const char *span_str(const struct otel_span_data *d, const char *key)
+{
+	const struct otel_attribute *a = span_attr(d, key);
+
+	return a && a->value.type == OTEL_VALUE_STRING ? a->value.str.ptr : "(none)";
+}
+
+int64_t span_int(const struct otel_span_data *d, const char *key)
+{
+	const struct otel_attribute *a = span_attr(d, key);
+
+	return a && a->value.type == OTEL_VALUE_INT ? a->value.i : -1;
+}

@@ -28,4 +28,9 @@ void collector_free(struct collector *c, otel_tracer_provider *tp);
 /* The first kept span named @name, or NULL. */
 const struct otel_span_data *collector_find(struct collector *c, const char *name);
 
+/* Span data lookups for assertions: the attribute or NULL; its string or "(none)"; its int or -1. */
+const struct otel_attribute *span_attr(const struct otel_span_data *d, const char *key);
+const char *span_str(const struct otel_span_data *d, const char *key);
+int64_t span_int(const struct otel_span_data *d, const char *key);
+
 #endif

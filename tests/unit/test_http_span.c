@@ -18,28 +18,6 @@ static struct collector col;
 
 #define S(x) ((struct kspan_str){ (x), sizeof(x) - 1 })
 
-static const struct otel_attribute *attr(const struct otel_span_data *d, const char *key)
-{
-	for (size_t i = 0; i < d->n_attributes; i++)
-		if (!strcmp(d->attributes[i].key, key))
-			return &d->attributes[i];
-	return NULL;
-}
-
-static const char *str(const struct otel_span_data *d, const char *key)
-{
-	const struct otel_attribute *a = attr(d, key);
-
-	return a && a->value.type == OTEL_VALUE_STRING ? a->value.str.ptr : NULL;
-}
-
-static int64_t num(const struct otel_span_data *d, const char *key)
-{
-	const struct otel_attribute *a = attr(d, key);
-
-	return a && a->value.type == OTEL_VALUE_INT ? a->value.i : -1;
-}
-
 static struct kspan_conn conn_v4(uint32_t role)
 {
 	struct kspan_conn c = { .role = role };
@@ -101,21 +79,21 @@ static void test_server_span(void **state)
 	assert_int_equal(d->kind, OTEL_SPAN_KIND_SERVER);
 	assert_int_equal(d->start_time_ns, 1000000000000ull + 5000);
 	assert_int_equal(d->end_time_ns, 1000000000000ull + 9000);
-	assert_string_equal(str(d, "http.request.method"), "GET");
-	assert_string_equal(str(d, "url.path"), "/users/12345/orders");
-	assert_string_equal(str(d, "http.route"), "/users/{id}/orders");
-	assert_string_equal(str(d, "url.scheme"), "http");
-	assert_null(attr(d, "url.query")); /* not exported by default */
-	assert_int_equal(num(d, "http.response.status_code"), 200);
-	assert_string_equal(str(d, "network.protocol.version"), "1.1");
-	assert_string_equal(str(d, "server.address"), "shop.example");
-	assert_int_equal(num(d, "server.port"), 8080);
-	assert_string_equal(str(d, "client.address"), "127.0.0.2");
-	assert_int_equal(num(d, "client.port"), 51000);
-	assert_string_equal(str(d, "user_agent.original"), "curl/7.88.1");
-	assert_int_equal(num(d, "http.response.body.size"), 1234);
+	assert_string_equal(span_str(d, "http.request.method"), "GET");
+	assert_string_equal(span_str(d, "url.path"), "/users/12345/orders");
+	assert_string_equal(span_str(d, "http.route"), "/users/{id}/orders");
+	assert_string_equal(span_str(d, "url.scheme"), "http");
+	assert_null(span_attr(d, "url.query")); /* not exported by default */
+	assert_int_equal(span_int(d, "http.response.status_code"), 200);
+	assert_string_equal(span_str(d, "network.protocol.version"), "1.1");
+	assert_string_equal(span_str(d, "server.address"), "shop.example");
+	assert_int_equal(span_int(d, "server.port"), 8080);
+	assert_string_equal(span_str(d, "client.address"), "127.0.0.2");
+	assert_int_equal(span_int(d, "client.port"), 51000);
+	assert_string_equal(span_str(d, "user_agent.original"), "curl/7.88.1");
+	assert_int_equal(span_int(d, "http.response.body.size"), 1234);
 	assert_int_equal(d->status_code, OTEL_STATUS_UNSET);
-	assert_null(attr(d, "error.type"));
+	assert_null(span_attr(d, "error.type"));
 
 	/* 404 is not a server error; 500 is. */
 	x = exchange("GET", "/missing", "", 404);
@@ -125,11 +103,11 @@ static void test_server_span(void **state)
 	d = emit(t, &c, true, &x, false);
 	assert_string_equal(d->name, "POST /api/v1/orders");
 	assert_int_equal(d->status_code, OTEL_STATUS_ERROR);
-	assert_string_equal(str(d, "error.type"), "500");
+	assert_string_equal(span_str(d, "error.type"), "500");
 	/* With query capture on, the query is exported. */
 	x = exchange("GET", "/search", "q=kspan", 200);
 	d = emit(t, &c, true, &x, true);
-	assert_string_equal(str(d, "url.query"), "q=kspan");
+	assert_string_equal(span_str(d, "url.query"), "q=kspan");
 	collector_free(&col, tp);
 }
 
@@ -144,21 +122,21 @@ static void test_client_span(void **state)
 	const struct otel_span_data *d = emit(t, &c, false, &x, false);
 	assert_string_equal(d->name, "GET /items/{id}");
 	assert_int_equal(d->kind, OTEL_SPAN_KIND_CLIENT);
-	assert_string_equal(str(d, "url.full"), "http://shop.example:8080/items/42");
-	assert_string_equal(str(d, "server.address"), "shop.example");
-	assert_int_equal(num(d, "server.port"), 8080);
-	assert_string_equal(str(d, "network.peer.address"), "127.0.0.2");
-	assert_null(attr(d, "client.address"));
+	assert_string_equal(span_str(d, "url.full"), "http://shop.example:8080/items/42");
+	assert_string_equal(span_str(d, "server.address"), "shop.example");
+	assert_int_equal(span_int(d, "server.port"), 8080);
+	assert_string_equal(span_str(d, "network.peer.address"), "127.0.0.2");
+	assert_null(span_attr(d, "client.address"));
 	/* A client span fails on 4xx. */
 	assert_int_equal(d->status_code, OTEL_STATUS_ERROR);
-	assert_string_equal(str(d, "error.type"), "404");
+	assert_string_equal(span_str(d, "error.type"), "404");
 
 	/* Unknown method: _OTHER, the original kept aside. */
 	x = exchange("PURGE", "/cache", "", 200);
 	d = emit(t, &c, false, &x, false);
 	assert_string_equal(d->name, "HTTP /cache");
-	assert_string_equal(str(d, "http.request.method"), "_OTHER");
-	assert_string_equal(str(d, "http.request.method_original"), "PURGE");
+	assert_string_equal(span_str(d, "http.request.method"), "_OTHER");
+	assert_string_equal(span_str(d, "http.request.method_original"), "PURGE");
 	assert_int_equal(d->status_code, OTEL_STATUS_UNSET);
 	collector_free(&col, tp);
 }

@@ -96,28 +96,6 @@ static struct kspan_pipeline_stats stats(void)
 	return s;
 }
 
-static const struct otel_attribute *attr(const struct otel_span_data *d, const char *key)
-{
-	for (size_t i = 0; i < d->n_attributes; i++)
-		if (!strcmp(d->attributes[i].key, key))
-			return &d->attributes[i];
-	return NULL;
-}
-
-static const char *str(const struct otel_span_data *d, const char *key)
-{
-	const struct otel_attribute *a = attr(d, key);
-
-	return a && a->value.type == OTEL_VALUE_STRING ? a->value.str.ptr : "(none)";
-}
-
-static int64_t num(const struct otel_span_data *d, const char *key)
-{
-	const struct otel_attribute *a = attr(d, key);
-
-	return a && a->value.type == OTEL_VALUE_INT ? a->value.i : -1;
-}
-
 static const char *res_str(const struct otel_span_data *d, const char *key)
 {
 	const struct otel_value *v = otel_resource_get(d->resource, key);
@@ -209,22 +187,22 @@ static void test_server_span(void **state)
 	assert_times(d, T0 + 1000, T0 + 5000);
 	assert_int_equal(d->status_code, OTEL_STATUS_UNSET);
 	assert_string_equal(d->scope->name, "kspan");
-	assert_string_equal(str(d, "http.request.method"), "GET");
-	assert_int_equal(num(d, "http.response.status_code"), 200);
-	assert_string_equal(str(d, "url.scheme"), "http");
-	assert_string_equal(str(d, "url.path"), "/users/42");
-	assert_string_equal(str(d, "http.route"), "/users/{id}");
-	assert_string_equal(str(d, "network.protocol.version"), "1.1");
-	assert_string_equal(str(d, "server.address"), "shop.example");
-	assert_int_equal(num(d, "server.port"), 8080);
-	assert_string_equal(str(d, "client.address"), "127.0.0.2");
-	assert_int_equal(num(d, "client.port"), 51007);
-	assert_string_equal(str(d, "network.peer.address"), "127.0.0.2");
-	assert_int_equal(num(d, "network.peer.port"), 51007);
-	assert_string_equal(str(d, "user_agent.original"), "t/1");
-	assert_int_equal(num(d, "http.request.body.size"), 0);
-	assert_int_equal(num(d, "http.response.body.size"), 5);
-	assert_null(attr(d, "error.type"));
+	assert_string_equal(span_str(d, "http.request.method"), "GET");
+	assert_int_equal(span_int(d, "http.response.status_code"), 200);
+	assert_string_equal(span_str(d, "url.scheme"), "http");
+	assert_string_equal(span_str(d, "url.path"), "/users/42");
+	assert_string_equal(span_str(d, "http.route"), "/users/{id}");
+	assert_string_equal(span_str(d, "network.protocol.version"), "1.1");
+	assert_string_equal(span_str(d, "server.address"), "shop.example");
+	assert_int_equal(span_int(d, "server.port"), 8080);
+	assert_string_equal(span_str(d, "client.address"), "127.0.0.2");
+	assert_int_equal(span_int(d, "client.port"), 51007);
+	assert_string_equal(span_str(d, "network.peer.address"), "127.0.0.2");
+	assert_int_equal(span_int(d, "network.peer.port"), 51007);
+	assert_string_equal(span_str(d, "user_agent.original"), "t/1");
+	assert_int_equal(span_int(d, "http.request.body.size"), 0);
+	assert_int_equal(span_int(d, "http.response.body.size"), 5);
+	assert_null(span_attr(d, "error.type"));
 	assert_string_equal(res_str(d, "service.name"), "svc-100");
 
 	s = stats();
@@ -254,16 +232,16 @@ static void test_client_span(void **state)
 	assert_times(d, T0 + 2000, T0 + 9500);
 	/* Clients fail on 4xx. */
 	assert_int_equal(d->status_code, OTEL_STATUS_ERROR);
-	assert_string_equal(str(d, "error.type"), "404");
-	assert_string_equal(str(d, "http.request.method"), "DELETE");
-	assert_int_equal(num(d, "http.response.status_code"), 404);
-	assert_string_equal(str(d, "url.full"), "http://api.example/v1/items/9f86d081884c7d65");
-	assert_string_equal(str(d, "server.address"), "api.example");
-	assert_int_equal(num(d, "server.port"), 80);
-	assert_string_equal(str(d, "network.peer.address"), "10.0.0.5");
-	assert_null(attr(d, "http.route")); /* server spans only */
-	assert_null(attr(d, "client.address"));
-	assert_int_equal(num(d, "http.response.body.size"), 4);
+	assert_string_equal(span_str(d, "error.type"), "404");
+	assert_string_equal(span_str(d, "http.request.method"), "DELETE");
+	assert_int_equal(span_int(d, "http.response.status_code"), 404);
+	assert_string_equal(span_str(d, "url.full"), "http://api.example/v1/items/9f86d081884c7d65");
+	assert_string_equal(span_str(d, "server.address"), "api.example");
+	assert_int_equal(span_int(d, "server.port"), 80);
+	assert_string_equal(span_str(d, "network.peer.address"), "10.0.0.5");
+	assert_null(span_attr(d, "http.route")); /* server spans only */
+	assert_null(span_attr(d, "client.address"));
+	assert_int_equal(span_int(d, "http.response.body.size"), 4);
 }
 
 static void test_keep_alive(void **state)
@@ -289,11 +267,11 @@ static void test_keep_alive(void **state)
 		assert_string_equal(d->name, names[i]);
 		assert_int_equal(d->kind, OTEL_SPAN_KIND_SERVER);
 		assert_times(d, T0 + 10000 * i + 100, T0 + 10000 * i + 700 + i);
-		assert_int_equal(num(d, "http.response.status_code"), status[i]);
+		assert_int_equal(span_int(d, "http.response.status_code"), status[i]);
 		assert_int_equal(d->status_code,
 				 status[i] >= 500 ? OTEL_STATUS_ERROR : OTEL_STATUS_UNSET);
 	}
-	assert_int_equal(num(span(2), "http.response.body.size"), 0);
+	assert_int_equal(span_int(span(2), "http.response.body.size"), 0);
 	/* Every span is its own trace (no incoming traceparent). */
 	assert_memory_not_equal(span(0)->context.trace_id, span(1)->context.trace_id, 16);
 	assert_int_equal(stats().connections, 0);
@@ -320,8 +298,8 @@ static void test_pipelined(void **state)
 	assert_times(span(1), T0 + 100, T0 + 900);
 	assert_times(span(2), T0 + 100, T0 + 1500);
 	for (size_t i = 0; i < 3; i++) {
-		assert_int_equal(num(span(i), "http.response.status_code"), 200 + (int)i);
-		assert_int_equal(num(span(i), "http.response.body.size"), (int64_t)i + 1);
+		assert_int_equal(span_int(span(i), "http.response.status_code"), 200 + (int)i);
+		assert_int_equal(span_int(span(i), "http.response.body.size"), (int64_t)i + 1);
 	}
 }
 
@@ -344,8 +322,8 @@ static void test_request_in_1_byte_reads(void **state)
 	d = span(0);
 	assert_string_equal(d->name, "POST /form");
 	assert_times(d, T0, T0 + 5000);
-	assert_string_equal(str(d, "server.address"), "h");
-	assert_int_equal(num(d, "http.request.body.size"), 3);
+	assert_string_equal(span_str(d, "server.address"), "h");
+	assert_int_equal(span_int(d, "http.request.body.size"), 3);
 	assert_int_equal(stats().not_tracked, 0);
 }
 
@@ -393,10 +371,10 @@ static void test_truncated_response(void **state)
 	assert_int_equal(col.n, 2);
 	assert_string_equal(span(0)->name, "GET /big.iso");
 	assert_times(span(0), T0 + 100, T0 + 300);
-	assert_int_equal(num(span(0), "http.response.body.size"), body);
+	assert_int_equal(span_int(span(0), "http.response.body.size"), body);
 	assert_string_equal(span(1)->name, "GET /next");
 	assert_times(span(1), T0 + 1000, T0 + 1200);
-	assert_int_equal(num(span(1), "http.response.body.size"), 1);
+	assert_int_equal(span_int(span(1), "http.response.body.size"), 1);
 }
 
 static void test_chunked_response(void **state)
@@ -415,7 +393,7 @@ static void test_chunked_response(void **state)
 	assert_int_equal(col.n, 1);
 	assert_string_equal(span(0)->name, "GET /stream");
 	assert_times(span(0), T0 + 100, T0 + 400);
-	assert_int_equal(num(span(0), "http.response.body.size"), 11);
+	assert_int_equal(span_int(span(0), "http.response.body.size"), 11);
 }
 
 /* An HTTP/1.0 response without Content-Length ends with the connection. */
@@ -438,8 +416,8 @@ static void test_close_delimited(void **state)
 	assert_string_equal(d->name, "GET /old");
 	/* the last byte of the response went out with the last write, not at the close */
 	assert_times(d, T0 + 100, T0 + 300);
-	assert_string_equal(str(d, "network.protocol.version"), "1.0");
-	assert_int_equal(num(d, "http.response.body.size"), 12);
+	assert_string_equal(span_str(d, "network.protocol.version"), "1.0");
+	assert_int_equal(span_int(d, "http.response.body.size"), 12);
 	assert_int_equal(d->status_code, OTEL_STATUS_UNSET);
 	assert_int_equal(stats().connections, 0);
 }
@@ -473,7 +451,7 @@ static void test_midstream_server(void **state)
 	assert_string_equal(d->name, "GET /after");
 	assert_int_equal(d->kind, OTEL_SPAN_KIND_SERVER);
 	assert_times(d, T0 + 100, T0 + 700);
-	assert_int_equal(num(d, "http.response.body.size"), 4);
+	assert_int_equal(span_int(d, "http.response.body.size"), 4);
 	assert_int_equal(stats().not_tracked, 0);
 }
 
@@ -488,7 +466,7 @@ static void test_midstream_client(void **state)
 	assert_string_equal(d->name, "GET /after");
 	assert_int_equal(d->kind, OTEL_SPAN_KIND_CLIENT);
 	assert_times(d, T0 + 100, T0 + 700);
-	assert_string_equal(str(d, "url.full"), "http://shop.example:8080/after");
+	assert_string_equal(span_str(d, "url.full"), "http://shop.example:8080/after");
 }
 
 static void test_not_http(void **state)
@@ -539,8 +517,8 @@ static void test_proc_exit(void **state)
 	/* The request the process never answered is reported, as at a close. */
 	assert_int_equal(col.n, 2);
 	assert_int_equal(res_num(span(0), "test.generation"), 1);
-	assert_string_equal(str(span(1), "url.path"), "/pending");
-	assert_string_equal(str(span(1), "error.type"), "no_response");
+	assert_string_equal(span_str(span(1), "url.path"), "/pending");
+	assert_string_equal(span_str(span(1), "error.type"), "no_response");
 	assert_int_equal(span(1)->status_code, OTEL_STATUS_ERROR);
 
 	/* The same cookie again (pid reused): the old request is gone, so this response is an
@@ -630,9 +608,9 @@ static void test_query_not_exported(void **state)
 	assert_int_equal(col.n, 2);
 	d = span(0);
 	assert_string_equal(d->name, "GET /users/{id}");
-	assert_null(attr(d, "url.query"));
-	assert_string_equal(str(d, "url.path"), "/users/42");
-	assert_string_equal(str(span(1), "url.full"), "http://api.example/x");
+	assert_null(span_attr(d, "url.query"));
+	assert_string_equal(span_str(d, "url.path"), "/users/42");
+	assert_string_equal(span_str(span(1), "url.full"), "http://api.example/x");
 }
 
 /* A request still unanswered when the connection closes: a span that says so. */
@@ -649,8 +627,8 @@ static void test_close_unanswered(void **state)
 	d = span(0);
 	assert_string_equal(d->name, "GET /hang");
 	assert_int_equal(d->status_code, OTEL_STATUS_ERROR);
-	assert_string_equal(str(d, "error.type"), "no_response");
-	assert_null(attr(d, "http.response.status_code"));
+	assert_string_equal(span_str(d, "error.type"), "no_response");
+	assert_null(span_attr(d, "http.response.status_code"));
 	assert_times(d, T0 + 10, T0 + 10);
 }
 
