@@ -19,8 +19,11 @@
 # through the batch processor, but no exporter cost, which the console run shows.
 #
 # Environment: BUILD (build), PAIRS (3), DURATION (seconds per run, 10), CONNS (16),
-# THREADS (1), PORT (a free one from 18480). Needs root (BPF), nginx and wrk
-# (`make bench` installs them).
+# THREADS (1), PORT (a free one from 18480), SELECT (the agent's selector, default
+# "--port $PORT"; e.g. "--pid $(pgrep -n sleep)" measures the cost of the hooks alone, with
+# nginx untraced), PROG_STATS (1: also print run_cnt and ns/run per BPF program of the
+# last with-agent run), BPF_STATS (1; 0: leave kernel.bpf_stats_enabled off, which takes two
+# clock reads per program run out of the with-agent runs; BPF ns/req then reads 0). Needs root (BPF), nginx and wrk (`make bench` installs them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -45,6 +48,9 @@ free_port() {
 	echo $p
 }
 PORT=${PORT:-$(free_port)}
+SELECT=${SELECT:---port $PORT}
+PROG_STATS=${PROG_STATS:-0}
+BPF_STATS=${BPF_STATS:-1}
 
 work=$(mktemp -d /tmp/kspan-bench-nginx-XXXXXX)
 chmod 755 "$work" # the worker runs as nobody
@@ -89,7 +95,7 @@ for _ in $(seq 100); do
 	sleep 0.05
 done
 URL=http://127.0.0.1:$PORT/index.html
-sysctl -qw kernel.bpf_stats_enabled=1
+sysctl -qw kernel.bpf_stats_enabled="$BPF_STATS"
 
 # wrk_run OUT: one wrk run; prints "rps requests p50_us p99_us errors" to OUT.
 wrk_run() {
@@ -126,6 +132,16 @@ bpf_ns() {
 	     END { printf "%.0f\n", sum }' /proc/"$agent_pid"/fdinfo/* 2>/dev/null
 }
 
+# Per program: "id run_time_ns run_cnt", one line each, from the same fdinfo.
+prog_counters() {
+	awk 'FNR == 1 { id = "" }
+	     /^prog_id:/ { id = $2 }
+	     /^run_time_ns:/ && id != "" { ns[id] = $2 }
+	     /^run_cnt:/ && id != "" { cnt[id] = $2 }
+	     END { for (i in ns) print i, ns[i], cnt[i] }' /proc/"$agent_pid"/fdinfo/* 2>/dev/null |
+		sort
+}
+
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$agent_pid/stat"; }
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$agent_pid/status"; }
 # RSS of the BPF map mappings (the ring buffer: its data pages are mapped twice, so
@@ -137,7 +153,8 @@ maps_kb() {
 
 # agent_start EXPORTER: kspan attached to nginx, stats every second on $work/agent.err.
 agent_start() {
-	OTEL_TRACES_EXPORTER=$1 "$KSPAN" --port "$PORT" --stats-interval 1 \
+	# shellcheck disable=SC2086 # SELECT is a list of arguments
+	OTEL_TRACES_EXPORTER=$1 "$KSPAN" $SELECT --stats-interval 1 \
 		>/dev/null 2>"$work/agent.err" &
 	agent_pid=$!
 	for _ in $(seq 200); do
@@ -164,9 +181,14 @@ with_agent() {
 	sleep 1
 	b0=$(bpf_ns)
 	c0=$(cpu_ticks)
+	prog_counters >"$work/progs.0"
 	wrk_run "$work/run"
 	b1=$(bpf_ns)
 	c1=$(cpu_ticks)
+	prog_counters >"$work/progs.1"
+	[ "$PROG_STATS" = 1 ] && for id in $(awk '{ print $1 }' "$work/progs.1"); do
+		echo "$id $(bpftool prog show id "$id" 2>/dev/null | sed -n 's/.* name \([^ ]*\) .*/\1/p' | head -1)"
+	done >"$work/names"
 	rss=$(rss_kb)
 	maps=$(maps_kb)
 	sleep 1.2 # one more stats line covering the end of the run
@@ -203,7 +225,7 @@ for i in $(seq "$PAIRS"); do
 	cat "$work/on.$i" >>"$work/on.all"
 done
 with_agent console "$work/console"
-flavor=$(sed -n 's/.*with the \([a-z]*\) flavor.*/\1/p' "$work/agent.err" | head -1)
+flavor=$(sed -n 's/.*with the \([a-z_]*\) flavor.*/\1/p' "$work/agent.err" | head -1)
 
 echo "| run | req/s without | req/s with | ratio | p50 without / with (µs) | p99 without / with (µs) | BPF ns/req | agent µs/req | agent CPU (% of a core) | agent RSS (MiB): total / BPF maps / rest | drops |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
@@ -241,3 +263,13 @@ paste -d' ' "$work/off.all" "$work/on.all" | awk -v flavor="$flavor" '
 		printf "Latency medians: p50 %s -> %s µs, p99 %s -> %s µs.\n",
 			median(p50a, NR), median(p50b, NR), median(p99a, NR), median(p99b, NR)
 	}'
+if [ "$PROG_STATS" = 1 ]; then
+	echo
+	echo "Per program over the console run (${DURATION}s): name, runs, ns per run, ns per request."
+	echo
+	read -r _ req _ <"$work/console"
+	join "$work/progs.0" "$work/progs.1" | join - "$work/names" |
+		awk -v req="$req" '{ dn = $4 - $2; dc = $5 - $3 }
+			dc > 0 { printf "| %s | %d | %.0f | %.0f |\n", $6, dc, dn / dc, dn / req }' |
+		sort -t'|' -k5 -nr
+fi

@@ -84,11 +84,14 @@ struct {
 	__type(value, __u32);
 } watch_exe SEC(".maps");
 
-/* LRU: a thread killed inside a syscall never runs its exit half. */
+/*
+ * Per thread, in the task itself: no hashing, no LRU lock, nothing to delete (a thread
+ * killed inside a syscall takes its entry along). call == 0: nothing stashed.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct call_args);
 } args SEC(".maps");
 
@@ -166,25 +169,26 @@ static __always_inline void fill_hdr(struct kspan_hdr *h, __u16 type, __u32 size
 
 /*
  * The TCP socket behind fd in the current task, or NULL (not a socket, not
- * AF_INET/AF_INET6 stream, fd not open). Walks task->files->fdt->fd[fd].
+ * AF_INET/AF_INET6 stream, fd not open). Walks task->files->fdt->fd[fd]: the task's
+ * own fields load directly through its BTF pointer (this runs on every captured syscall
+ * of a target, and a helper call per field cost several times as much); past the fd
+ * table CO-RE reads, because the direct form (the bpf_rdonly_cast kfunc) needs 6.2+.
  */
 static __always_inline struct sock *fd_to_sock(int fd)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds, *file = NULL;
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fdtable *fdt = task->files->fdt;
+	struct file *file = NULL;
 	struct socket *sock;
 	struct sock *sk;
 	__u16 family;
-	umode_t mode;
 
-	if (fd < 0 || !fdt || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+	if (fd < 0 || !fdt || (unsigned int)fd >= fdt->max_fds)
 		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
-	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
+	/* fd[] is an array of pointers: the one read with a variable index. */
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fdt->fd[fd]) || !file)
 		return NULL;
-	mode = BPF_CORE_READ(file, f_inode, i_mode);
-	if ((mode & S_IFMT) != S_IFSOCK)
+	if ((BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
 		return NULL;
 	sock = BPF_CORE_READ(file, private_data);
 	if (!sock || BPF_CORE_READ(sock, type) != SOCK_STREAM)
@@ -419,21 +423,21 @@ static __always_inline void emit_data(const struct call_args *a, __u32 len, __u6
 
 static __always_inline int on_enter(__u32 call, long fd, __u64 buf, __u64 count)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id;
-	struct call_args a = {};
+	struct call_args *a;
 
-	if (!is_target(id >> 32))
+	if (!is_target(bpf_get_current_pid_tgid() >> 32))
 		return 0;
-	a.start_ns = bpf_ktime_get_ns();
-	a.buf = buf;
-	a.count = count;
-	a.fd = (__s32)fd;
-	a.call = call;
+	a = bpf_task_storage_get(&args, bpf_get_current_task_btf(), NULL,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!a)
+		return 0;
+	a->start_ns = bpf_ktime_get_ns();
+	a->buf = buf;
+	a->count = count;
+	a->fd = (__s32)fd;
+	a->call = call;
 	/* The listening socket of accept is not a connection; close looks at `known`. */
-	if (call != CALL_ACCEPT && call != CALL_CLOSE)
-		a.sk = (__u64)fd_to_sock(a.fd);
-	bpf_map_update_elem(&args, &tid, &a, BPF_ANY);
+	a->sk = call != CALL_ACCEPT && call != CALL_CLOSE ? (__u64)fd_to_sock(a->fd) : 0;
 	return 0;
 }
 
@@ -462,17 +466,15 @@ static __always_inline bool args_from_regs(__u32 call, struct call_args *a)
 
 static __always_inline int on_exit(__u32 call, long ret)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id;
 	struct call_args *p, a = {};
 	struct sock *sk;
 
-	if (!is_target(id >> 32))
+	if (!is_target(bpf_get_current_pid_tgid() >> 32))
 		return 0;
-	p = bpf_map_lookup_elem(&args, &tid);
-	if (p) {
+	p = bpf_task_storage_get(&args, bpf_get_current_task_btf(), NULL, 0);
+	if (p && p->call) {
 		a = *p;
-		bpf_map_delete_elem(&args, &tid);
+		p->call = 0;
 	} else if (!args_from_regs(call, &a)) {
 		count_drop(KSPAN_DROP_ARGS_MISSING);
 		return 0;
