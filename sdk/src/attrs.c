@@ -25,6 +25,7 @@ void *otel_store_alloc(struct otel_store *st, size_t size)
 		st->cur += size;
 		return p;
 	}
+	st->heap_used = true;
 	return malloc(size);
 }
 
@@ -179,13 +180,20 @@ struct key_hdr {
 
 #define KEY_HDR(K) ((const struct key_hdr *)(const void *)(K) - 1)
 
+/*
+ * Constant time: the length and the first and last 8 bytes. Keys that share
+ * a prefix ("http.request.method", "http.route") differ in one of those; a
+ * collision only costs a memcmp.
+ */
 static uint32_t key_hash(const char *k, size_t len)
 {
-	uint32_t h = 2166136261u; /* FNV-1a */
+	uint64_t head = 0, tail = 0, h;
 
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)k[i]) * 16777619u;
-	return h;
+	memcpy(&head, k, len < 8 ? len : 8);
+	if (len > 8)
+		memcpy(&tail, k + len - 8, 8);
+	h = head * 0x9e3779b97f4a7c15ull ^ (tail + len) * 0xc2b2ae3d27d4eb4full;
+	return (uint32_t)(h >> 32) ^ (uint32_t)h;
 }
 
 /* Allocate one block with the key (and its header) and the value's payload; fill *out. */

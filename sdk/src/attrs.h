@@ -19,6 +19,7 @@
 
 struct otel_store {
 	char *base, *cur, *end; /* bump region; all NULL for a heap-only store */
+	bool heap_used; /* some block came from malloc: releasing has work to do */
 };
 
 /* The shared empty string: never freed. */
@@ -28,6 +29,7 @@ static inline void otel_store_init(struct otel_store *st, void *mem, size_t size
 {
 	st->base = st->cur = mem;
 	st->end = mem ? (char *)mem + size : NULL;
+	st->heap_used = false;
 }
 
 /* size bytes aligned to 8, from the region or malloc; NULL on ENOMEM. */
