@@ -14,7 +14,7 @@ group_packages() {
 	base)
 		echo build-essential clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 			pkg-config protobuf-c-compiler libprotobuf-c-dev libcurl4-openssl-dev \
-			libcmocka-dev libclang-rt-14-dev curl nginx
+			libcmocka-dev libclang-rt-14-dev curl nginx systemtap-sdt-dev
 		;;
 	bench)
 		# Benchmark peers and load generators go here.
