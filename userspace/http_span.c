@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <otel/propagation.h>
 #include "http_span.h"
 #include "proto_http1.h"
 #include "route.h"
@@ -102,6 +103,32 @@ static void add_int(struct attrs *at, const char *key, int64_t value)
 		};
 }
 
+/*
+ * The caller's context from the valid traceparent (and tracestate) of a
+ * request this process serves: the SERVER span continues that trace. NULL
+ * when absent or invalid (the W3C rules: then the request starts a new trace).
+ */
+static otel_context *remote_parent(const struct kspan_http1_exchange *x)
+{
+	char ts[KSPAN_HTTP1_TRACESTATE_MAX + 1];
+	struct otel_span_context sc;
+	otel_context *ctx;
+	otel_span *wrapped;
+
+	if (!x->traceparent.len ||
+	    otel_traceparent_parse(x->traceparent.ptr, x->traceparent.len, &sc))
+		return NULL;
+	if (x->tracestate.len) {
+		snprintf(ts, sizeof(ts), "%.*s", (int)x->tracestate.len, x->tracestate.ptr);
+		sc.trace_state = otel_trace_state_parse(ts); /* invalid: dropped, as W3C says */
+	}
+	wrapped = otel_span_wrap(&sc);
+	otel_trace_state_unref(sc.trace_state);
+	ctx = wrapped ? otel_context_with_span(NULL, wrapped) : NULL;
+	otel_span_unref(wrapped);
+	return ctx;
+}
+
 int kspan_http_span_emit(otel_tracer *tracer, const struct kspan_ktime *kt,
 			 const struct kspan_conn *c, bool server_side,
 			 const struct kspan_parser_event *ev, const struct kspan_http_span_opts *opts)
@@ -175,11 +202,14 @@ int kspan_http_span_emit(otel_tracer *tracer, const struct kspan_ktime *kt,
 		add_str(&at, "error.type", x->status ? status_str : "no_response");
 	}
 
+	otel_context *parent = server_side ? remote_parent(x) : NULL;
 	OTEL_OPTS(otel_span_start_opts, so, .kind = server_side ? OTEL_SPAN_KIND_SERVER :
 								  OTEL_SPAN_KIND_CLIENT,
 		  .start_time_ns = kspan_ktime_to_wall(kt, ev->req_first_ns), .attributes = at.a,
-		  .n_attributes = at.n);
+		  .n_attributes = at.n, .parent = parent, .root = !parent);
 	otel_span *span = otel_tracer_start_span(tracer, name, &so);
+
+	otel_context_unref(parent);
 	if (error)
 		otel_span_set_status(span, OTEL_STATUS_ERROR, NULL);
 	otel_span_end(span, kspan_ktime_to_wall(kt, ev->resp_last_ns ? ev->resp_last_ns :

@@ -77,7 +77,10 @@ static void test_agent_http_spans(void **state)
 	run_exchange(early, "GET /users/2 HTTP/1.1\r\nHost: x\r\n\r\n", "{\"id\":\"2\"}");
 	fd = run_connect(port);
 	/* keep-alive, then two pipelined requests in one write */
-	run_exchange(fd, "GET /users/42 HTTP/1.1\r\nHost: shop\r\nUser-Agent: t/1\r\n\r\n",
+	/* a caller's W3C context: the SERVER span continues its trace */
+	run_exchange(fd,
+		     "GET /users/42 HTTP/1.1\r\nHost: shop\r\nUser-Agent: t/1\r\n"
+		     "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\n\r\n",
 		     "\"42\"}");
 	run_exchange(fd,
 		     "GET /fail HTTP/1.1\r\nHost: shop\r\n\r\n"
@@ -109,6 +112,16 @@ static void test_agent_http_spans(void **state)
 	f = run_find(spans, n, "GET /users/{id}", RUN_SERVER, 1);
 	check_server(f, "/users/42", 200, 11, false);
 	assert_string_equal(run_attr_str(f.span, "user_agent.original"), "t/1");
+	static const uint8_t caller_trace[16] = { 0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6,
+						  0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, 0x36 };
+	static const uint8_t caller_span[8] = { 0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7 };
+	assert_int_equal(f.span->trace_id.len, 16);
+	assert_memory_equal(f.span->trace_id.data, caller_trace, 16);
+	assert_int_equal(f.span->parent_span_id.len, 8);
+	assert_memory_equal(f.span->parent_span_id.data, caller_span, 8);
+	assert_int_equal(f.span->flags & 0x300, 0x300); /* the parent is remote */
+	/* without a traceparent: a new trace, no parent */
+	assert_int_equal(run_find(spans, n, "GET /fail", RUN_SERVER, 0).span->parent_span_id.len, 0);
 	check_server(run_find(spans, n, "GET /fail", RUN_SERVER, 0), "/fail", 500, 5, true);
 	check_server(run_find(spans, n, "GET /chunked", RUN_SERVER, 0), "/chunked", 200, 15,
 		     false);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <cmocka.h>
+#include <otel/propagation.h>
 #include "collector.h"
 #include "http_span.h"
 #include "proto_http1.h"
@@ -152,12 +153,59 @@ static void test_ipv6_address_format(void **state)
 	assert_string_equal(kspan_addr_format(&a, buf, sizeof(buf)), "10.1.2.3");
 }
 
+static void test_traceparent_continues_the_callers_trace(void **state)
+{
+	(void)state;
+	otel_tracer_provider *tp = collector_provider(&col, NULL, otel_sampler_from_env());
+	otel_tracer *t = otel_tracer_provider_get_tracer(tp, "kspan", NULL, NULL);
+	struct kspan_conn c = conn_v4(KSPAN_ROLE_SERVER);
+	struct kspan_http1_exchange x = exchange("GET", "/users/1", "", 200);
+	static const uint8_t trace_id[16] = { 0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6,
+					      0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, 0x36 };
+	static const uint8_t parent_id[8] = { 0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7 };
+	static const uint8_t zero[8];
+
+	x.traceparent = S("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+	x.tracestate = S("congo=t61rcWkgMzE,rojo=00f067aa0ba902b7");
+	const struct otel_span_data *d = emit(t, &c, true, &x, false);
+	assert_memory_equal(d->context.trace_id, trace_id, 16);
+	assert_memory_equal(d->parent_span_id, parent_id, 8);
+	assert_true(d->parent_is_remote);
+	assert_true(otel_span_context_is_sampled(&d->context));
+	assert_string_equal(otel_trace_state_get(d->context.trace_state, "congo"), "t61rcWkgMzE");
+
+	/* Invalid (uppercase hex): ignored, a new trace with no parent. */
+	x.traceparent = S("00-4BF92F3577B34DA6A3CE929D0E0E4736-00F067AA0BA902B7-01");
+	d = emit(t, &c, true, &x, false);
+	assert_memory_not_equal(d->context.trace_id, trace_id, 16);
+	assert_memory_equal(d->parent_span_id, zero, 8);
+	assert_null(d->context.trace_state);
+
+	/* A client's own outgoing traceparent is not its parent. */
+	x.traceparent = S("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+	struct kspan_conn cc = conn_v4(KSPAN_ROLE_CLIENT);
+	d = emit(t, &cc, false, &x, false);
+	assert_memory_equal(d->parent_span_id, zero, 8);
+
+	/* An unsampled caller: the default parent-based sampler drops the span. */
+	x.traceparent = S("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00");
+	size_t before = col.n;
+	struct kspan_ktime kt = { 0 };
+	struct kspan_parser_event ev = { .type = KSPAN_PEV_EXCHANGE, .req_first_ns = 1,
+					 .resp_last_ns = 2, .detail = &x };
+	struct kspan_http_span_opts opts = { 0 };
+	assert_int_equal(kspan_http_span_emit(t, &kt, &c, true, &ev, &opts), 0);
+	assert_int_equal(col.n, before);
+	collector_free(&col, tp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_server_span),
 		cmocka_unit_test(test_client_span),
 		cmocka_unit_test(test_ipv6_address_format),
+		cmocka_unit_test(test_traceparent_continues_the_callers_trace),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
