@@ -41,8 +41,7 @@ static int on_record(void *ctx, void *data, size_t size)
 	struct agent *a = ctx;
 	const struct kspan_proc_rec *r = data;
 
-	kspan_pipeline_record(a->pipe, data, size);
-	if (size < sizeof(*r) || r->hdr.type != KSPAN_REC_PROC)
+	if (!kspan_pipeline_record(a->pipe, data, size) || r->hdr.type != KSPAN_REC_PROC)
 		return 0;
 	/* The kernel already updated its map; keep our copy of the set the same. */
 	if (r->kind == KSPAN_PROC_EXIT)

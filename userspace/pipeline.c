@@ -274,7 +274,7 @@ static bool data_rec_valid(const struct kspan_data_rec *r, size_t size)
 	       (r->dir == KSPAN_DIR_INGRESS || r->dir == KSPAN_DIR_EGRESS);
 }
 
-void kspan_pipeline_record(struct kspan_pipeline *p, const void *data, size_t size)
+bool kspan_pipeline_record(struct kspan_pipeline *p, const void *data, size_t size)
 {
 	const struct kspan_hdr *h = data;
 	static const size_t min_size[] = {
@@ -288,7 +288,7 @@ void kspan_pipeline_record(struct kspan_pipeline *p, const void *data, size_t si
 	    h->type < KSPAN_REC_CONN || h->type > KSPAN_REC_PROC || size < min_size[h->type] ||
 	    h->size < min_size[h->type] || (h->type == KSPAN_REC_DATA && !data_rec_valid(data, size))) {
 		p->stats.malformed++;
-		return;
+		return false;
 	}
 	p->stats.records++;
 	switch (h->type) {
@@ -305,6 +305,7 @@ void kspan_pipeline_record(struct kspan_pipeline *p, const void *data, size_t si
 		on_proc(p, data);
 		break;
 	}
+	return true;
 }
 
 void kspan_pipeline_tick(struct kspan_pipeline *p)

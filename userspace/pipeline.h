@@ -39,8 +39,8 @@ struct kspan_pipeline;
 
 /** @brief A new pipeline; NULL with errno ENOMEM/EINVAL. */
 struct kspan_pipeline *kspan_pipeline_new(const struct kspan_pipeline_opts *opts);
-/** @brief Handle one ring-buffer record (any type, validated here). */
-void kspan_pipeline_record(struct kspan_pipeline *p, const void *data, size_t size);
+/** @brief Handle one ring-buffer record (any type, validated here). @return false if malformed */
+bool kspan_pipeline_record(struct kspan_pipeline *p, const void *data, size_t size);
 /** @brief Periodic work: re-measure the clock offset, expire idle connections. */
 void kspan_pipeline_tick(struct kspan_pipeline *p);
 void kspan_pipeline_stats(const struct kspan_pipeline *p, struct kspan_pipeline_stats *out);
