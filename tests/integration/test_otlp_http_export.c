@@ -21,6 +21,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <cmocka.h>
+#include "log_capture.h"
 #include <otel/sdk.h>
 #include "clock.h"
 #include "collector.h"
@@ -42,16 +43,6 @@ static otel_tracer_provider *tp;
 /* Ended in this order: the client child, its server parent, an internal root with an error. */
 static const struct otel_span_data *spans[N_SPANS];
 static struct otlp_receiver *rx;
-static char logs[16384];
-
-static void capture_log(enum otel_log_level level, const char *msg, void *ctx)
-{
-	size_t used = strlen(logs);
-
-	(void)level;
-	(void)ctx;
-	snprintf(logs + used, sizeof(logs) - used, "%s\n", msg);
-}
 
 static void make_spans(void)
 {
@@ -89,7 +80,7 @@ static int group_setup(void **state)
 	/* A proxy from the environment would swallow loopback requests. */
 	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
 		unsetenv(vars[i]);
-	otel_set_logger(capture_log, NULL, OTEL_LOG_WARN);
+	log_capture_start(OTEL_LOG_WARN);
 	tp = collector_provider(&col, NULL, otel_sampler_always_on());
 	make_spans();
 	return 0;
@@ -105,7 +96,7 @@ static int group_teardown(void **state)
 static int setup(void **state)
 {
 	(void)state;
-	logs[0] = '\0';
+	log_text[0] = '\0';
 	rx = otlp_receiver_start();
 	assert_non_null(rx);
 	return 0;
@@ -565,7 +556,7 @@ static void test_error_message_logged(void **state)
 	assert_int_equal(otlp_receiver_plan(rx, &r), 0);
 	assert_int_equal(export_all(e, 5000), OTEL_EXPORT_FAILURE);
 	/* Failure messages are rate-limited per process; this is the first within 10 s. */
-	assert_non_null(strstr(logs, "HTTP 400: span 7 has no name (not retryable)"));
+	assert_non_null(strstr(log_text, "HTTP 400: span 7 has no name (not retryable)"));
 	otel_span_exporter_free(e);
 }
 
@@ -628,7 +619,7 @@ static void test_partial_success_protobuf(void **state)
 	assert_int_equal(st.spans_ok, 1);
 	assert_int_equal(st.retries, 0);
 	/* The first partial-success warning in this process (they are rate-limited). */
-	assert_non_null(strstr(logs, "rejected 2 of 3 spans: spans too old"));
+	assert_non_null(strstr(log_text, "rejected 2 of 3 spans: spans too old"));
 	otel_span_exporter_free(e);
 }
 
@@ -1060,11 +1051,11 @@ static void test_constructor_errors(void **state)
 	errno = 0;
 	assert_null(otel_otlp_http_exporter_new(&grpc));
 	assert_int_equal(errno, ENOTSUP);
-	assert_non_null(strstr(logs, "grpc protocol is not implemented yet"));
+	assert_non_null(strstr(log_text, "grpc protocol is not implemented yet"));
 	errno = 0;
 	assert_null(otel_otlp_http_exporter_new(&bad));
 	assert_int_equal(errno, EINVAL);
-	assert_non_null(strstr(logs, "\"collector:4318\""));
+	assert_non_null(strstr(log_text, "\"collector:4318\""));
 	/* Stats only for OTLP exporters. */
 	assert_int_equal(otel_otlp_http_exporter_stats(mem, &st), -EINVAL);
 	assert_int_equal(otel_otlp_http_exporter_stats(NULL, &st), -EINVAL);

@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "log_capture.h"
 #include "resource_check.h"
 #include <otel/sdk.h>
 #include "cli.h"
@@ -38,7 +39,6 @@
 static char tmpdir[] = "/tmp/kspan-test-targets-XXXXXX";
 static char sleeper[PATH_MAX]; /* a private copy of sleep: its (dev, ino) is ours alone */
 static char hostname[HOST_NAME_MAX + 1];
-static char logbuf[4096];
 
 /* Everything started, killed at the end (orphans come back to us: we are a subreaper). */
 static pid_t procs[MAX_PROCS];
@@ -48,13 +48,6 @@ static size_t n_procs;
 static pid_t sh_pid, sh_kids[2], billing_pid, tid_owner, tid_thread, srv4_pid, srv4_child,
 	srv6_pid;
 static uint16_t port4, port6;
-
-static void capture_log(enum otel_log_level level, const char *msg, void *ctx)
-{
-	(void)level;
-	(void)ctx;
-	snprintf(logbuf + strlen(logbuf), sizeof(logbuf) - strlen(logbuf), "%s\n", msg);
-}
 
 static void remember(pid_t pid)
 {
@@ -271,7 +264,7 @@ static int group_setup(void **state)
 	(void)state;
 	unsetenv("OTEL_SERVICE_NAME");
 	unsetenv("OTEL_RESOURCE_ATTRIBUTES");
-	otel_set_logger(capture_log, NULL, OTEL_LOG_DEBUG);
+	log_capture_start(OTEL_LOG_DEBUG);
 	/* Orphans (the shell's children if it dies first) are reparented to us, for reaping. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	assert_non_null(mkdtemp(tmpdir));
@@ -307,7 +300,7 @@ static int group_teardown(void **state)
 static int setup(void **state)
 {
 	(void)state;
-	logbuf[0] = '\0';
+	log_text[0] = '\0';
 	return 0;
 }
 
@@ -446,7 +439,7 @@ static void test_port_nobody_listens(void **state)
 	resolve(&t, "--port", pidstr(free_port), NULL);
 	assert_int_equal(t.n, 0);
 	snprintf(msg, sizeof(msg), "kspan: no process listens on TCP port %u\n", free_port);
-	assert_string_equal(logbuf, msg);
+	assert_string_equal(log_text, msg);
 	kspan_targets_free(&t);
 }
 
@@ -598,7 +591,7 @@ static void test_resources(void **state)
 	assert_str(r, "service.name", strrchr(self, '/') + 1);
 	assert_int_equal(n_attrs(r), 11);
 	otel_resource_unref(r);
-	assert_string_equal(logbuf, "");
+	assert_string_equal(log_text, "");
 }
 
 int main(void)

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <cmocka.h>
+#include "log_capture.h"
 #include <otel/sdk.h>
 
 static const char *const vars[] = {
@@ -22,22 +23,13 @@ static const char *const vars[] = {
 	"OTEL_LINK_ATTRIBUTE_COUNT_LIMIT",
 };
 
-static int n_warnings;
-
-static void count_log(enum otel_log_level level, const char *msg, void *ctx)
-{
-	(void)msg;
-	(void)ctx;
-	n_warnings += level <= OTEL_LOG_WARN;
-}
 
 static int setup(void **state)
 {
 	(void)state;
 	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
 		unsetenv(vars[i]);
-	n_warnings = 0;
-	otel_set_logger(count_log, NULL, OTEL_LOG_DEBUG);
+	log_capture_start(OTEL_LOG_DEBUG);
 	return 0;
 }
 
@@ -63,7 +55,7 @@ static void test_defaults(void **state)
 	/* With no variable set, the environment gives the same. */
 	otel_span_limits_from_env(&l);
 	assert_limits(&l, 128, OTEL_LIMIT_UNLIMITED, 128, 128, 128, 128);
-	assert_int_equal(n_warnings, 0);
+	assert_int_equal(log_warnings, 0);
 }
 
 static void test_each_variable(void **state)
@@ -79,7 +71,7 @@ static void test_each_variable(void **state)
 	setenv("OTEL_LINK_ATTRIBUTE_COUNT_LIMIT", "60", 1);
 	otel_span_limits_from_env(&l);
 	assert_limits(&l, 10, 20, 30, 40, 50, 60);
-	assert_int_equal(n_warnings, 0);
+	assert_int_equal(log_warnings, 0);
 }
 
 static void test_general_limits(void **state)
@@ -98,7 +90,7 @@ static void test_general_limits(void **state)
 	setenv("OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT", "11", 1);
 	otel_span_limits_from_env(&l);
 	assert_limits(&l, 3, 5, 128, 128, 11, 7);
-	assert_int_equal(n_warnings, 0);
+	assert_int_equal(log_warnings, 0);
 }
 
 static void test_zero_and_extremes(void **state)
@@ -111,7 +103,7 @@ static void test_zero_and_extremes(void **state)
 	setenv("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT", "", 1); /* empty means unset */
 	otel_span_limits_from_env(&l);
 	assert_limits(&l, 0, OTEL_LIMIT_UNLIMITED, UINT32_MAX, 128, 128, 128);
-	assert_int_equal(n_warnings, 0);
+	assert_int_equal(log_warnings, 0);
 }
 
 static void test_invalid_values(void **state)
@@ -121,31 +113,31 @@ static void test_invalid_values(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		n_warnings = 0;
+		log_warnings = 0;
 		setenv("OTEL_SPAN_LINK_COUNT_LIMIT", bad[i], 1);
 		otel_span_limits_from_env(&l);
 		/* Warned once, and the default applies. */
-		assert_int_equal(n_warnings, 1);
+		assert_int_equal(log_warnings, 1);
 		assert_int_equal(l.link_count, 128);
 	}
 	unsetenv("OTEL_SPAN_LINK_COUNT_LIMIT");
 	/* An invalid model-specific value falls back to the valid general one. */
-	n_warnings = 0;
+	log_warnings = 0;
 	setenv("OTEL_ATTRIBUTE_COUNT_LIMIT", "9", 1);
 	setenv("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", "many", 1);
 	setenv("OTEL_LINK_ATTRIBUTE_COUNT_LIMIT", "-2", 1);
 	otel_span_limits_from_env(&l);
 	assert_limits(&l, 9, OTEL_LIMIT_UNLIMITED, 128, 128, 9, 9);
-	assert_int_equal(n_warnings, 2);
+	assert_int_equal(log_warnings, 2);
 	/* An invalid general value falls back to the default. */
-	n_warnings = 0;
+	log_warnings = 0;
 	setenv("OTEL_ATTRIBUTE_COUNT_LIMIT", "lots", 1);
 	setenv("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "-5", 1);
 	unsetenv("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT");
 	unsetenv("OTEL_LINK_ATTRIBUTE_COUNT_LIMIT");
 	otel_span_limits_from_env(&l);
 	assert_limits(&l, 128, OTEL_LIMIT_UNLIMITED, 128, 128, 128, 128);
-	assert_int_equal(n_warnings, 2);
+	assert_int_equal(log_warnings, 2);
 }
 
 int main(void)

@@ -14,20 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include "log_capture.h"
 #include <otel/sdk.h>
 #include "otlp_config.h"
-
-/* ---- Captured diagnostics ---- */
-
-static char logs[8192];
-
-static void capture_log(enum otel_log_level level, const char *msg, void *ctx)
-{
-	size_t used = strlen(logs);
-
-	(void)ctx;
-	snprintf(logs + used, sizeof(logs) - used, "[%d] %s\n", (int)level, msg);
-}
 
 static const char *const all_vars[] = {
 	"OTEL_EXPORTER_OTLP_ENDPOINT",
@@ -55,8 +44,7 @@ static int setup(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(all_vars) / sizeof(all_vars[0]); i++)
 		unsetenv(all_vars[i]);
-	logs[0] = '\0';
-	otel_set_logger(capture_log, NULL, OTEL_LOG_DEBUG);
+	log_capture_start(OTEL_LOG_DEBUG);
 	return 0;
 }
 
@@ -99,7 +87,7 @@ static void test_defaults(void **state)
 	assert_false(cfg.insecure);
 	assert_int_equal(cfg.max_attempts, 6);
 	assert_int_equal(cfg.initial_backoff_ms, 1000);
-	assert_string_equal(logs, ""); /* nothing to warn about */
+	assert_string_equal(log_text, ""); /* nothing to warn about */
 	otel_otlp_config_free(&cfg);
 	assert_null(cfg.url); /* free empties the config */
 	otel_otlp_config_free(&cfg); /* and a second free is harmless */
@@ -216,19 +204,19 @@ static void test_invalid_endpoint_fails(void **state)
 	assert_int_equal(otel_otlp_config_resolve(NULL, &cfg), -EINVAL);
 	assert_null(cfg.url); /* nothing is left allocated */
 	/* The message names the variable and the value. */
-	assert_non_null(strstr(logs, "OTEL_EXPORTER_OTLP_ENDPOINT=\"collector:4318\""));
+	assert_non_null(strstr(log_text, "OTEL_EXPORTER_OTLP_ENDPOINT=\"collector:4318\""));
 
 	setup(state);
 	OTEL_OPTS(otel_otlp_http_opts, o, .traces_url = "ftp://h/v1/traces");
 	assert_int_equal(otel_otlp_config_resolve(&o, &cfg), -EINVAL);
-	assert_non_null(strstr(logs, "opts.traces_url=\"ftp://h/v1/traces\""));
+	assert_non_null(strstr(log_text, "opts.traces_url=\"ftp://h/v1/traces\""));
 
 	/* An invalid per-signal URL fails even when the general one is fine. */
 	setup(state);
 	setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "nonsense", 1);
 	setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://ok:1", 1);
 	assert_int_equal(otel_otlp_config_resolve(NULL, &cfg), -EINVAL);
-	assert_non_null(strstr(logs, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=\"nonsense\""));
+	assert_non_null(strstr(log_text, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=\"nonsense\""));
 }
 
 /* ---- Headers ---- */
@@ -253,7 +241,7 @@ static void test_headers_parse_valid(void **state)
 	assert_string_equal(h[3].value, "a+b"); /* '+' is literal, not a space */
 	assert_string_equal(h[4].name, "x-empty");
 	assert_string_equal(h[4].value, ""); /* an empty value is allowed */
-	assert_string_equal(logs, "");
+	assert_string_equal(log_text, "");
 	otel_otlp_headers_free(h, n);
 
 	/* Empty list members are ignored silently; a repeated name keeps the last value. */
@@ -261,7 +249,7 @@ static void test_headers_parse_valid(void **state)
 	assert_int_equal(n, 1);
 	assert_string_equal(h[0].name, "A");
 	assert_string_equal(h[0].value, "2");
-	assert_string_equal(logs, "");
+	assert_string_equal(log_text, "");
 	otel_otlp_headers_free(h, n);
 
 	assert_int_equal(otel_otlp_headers_parse("", "test", &h, &n), 0);
@@ -290,13 +278,13 @@ static void test_headers_parse_bad_entries(void **state)
 	assert_string_equal(h[2].name, "good2");
 	assert_string_equal(h[2].value, "2");
 	otel_otlp_headers_free(h, n);
-	assert_non_null(strstr(logs, "OTEL_EXPORTER_OTLP_HEADERS: an entry has no \"=\""));
-	assert_non_null(strstr(logs, "an entry has an empty key"));
-	assert_non_null(strstr(logs, "\"bad key\" is not a valid header name"));
-	assert_non_null(strstr(logs, "header \"k1\" has a bad %-escape"));
-	assert_non_null(strstr(logs, "header \"k2\" has a bad %-escape"));
-	assert_non_null(strstr(logs, "header \"k3\" has a bad %-escape or a control character"));
-	assert_non_null(strstr(logs, "header \"Content-Type\" is set by the exporter itself"));
+	assert_non_null(strstr(log_text, "OTEL_EXPORTER_OTLP_HEADERS: an entry has no \"=\""));
+	assert_non_null(strstr(log_text, "an entry has an empty key"));
+	assert_non_null(strstr(log_text, "\"bad key\" is not a valid header name"));
+	assert_non_null(strstr(log_text, "header \"k1\" has a bad %-escape"));
+	assert_non_null(strstr(log_text, "header \"k2\" has a bad %-escape"));
+	assert_non_null(strstr(log_text, "header \"k3\" has a bad %-escape or a control character"));
+	assert_non_null(strstr(log_text, "header \"Content-Type\" is set by the exporter itself"));
 }
 
 static void test_headers_values_never_logged(void **state)
@@ -308,8 +296,8 @@ static void test_headers_values_never_logged(void **state)
 	assert_int_equal(
 		otel_otlp_headers_parse("Authorization=Bearer%zzTOPSECRET", "test", &h, &n), 0);
 	assert_int_equal(n, 0);
-	assert_non_null(strstr(logs, "\"Authorization\"")); /* the name helps the user... */
-	assert_null(strstr(logs, "TOPSECRET")); /* ...the credential never reaches the log */
+	assert_non_null(strstr(log_text, "\"Authorization\"")); /* the name helps the user... */
+	assert_null(strstr(log_text, "TOPSECRET")); /* ...the credential never reaches the log */
 	otel_otlp_headers_free(h, n);
 }
 
@@ -369,7 +357,7 @@ static void test_protocol(void **state)
 	resolve_ok(&o, &cfg);
 	assert_int_equal(cfg.protocol, OTEL_OTLP_HTTP_JSON);
 	otel_otlp_config_free(&cfg);
-	assert_string_equal(logs, "");
+	assert_string_equal(log_text, "");
 }
 
 static void test_protocol_bad_values(void **state)
@@ -380,14 +368,14 @@ static void test_protocol_bad_values(void **state)
 	setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "thrift", 1);
 	resolve_ok(NULL, &cfg);
 	assert_int_equal(cfg.protocol, OTEL_OTLP_HTTP_PROTOBUF); /* warned, default used */
-	assert_non_null(strstr(logs, "OTEL_EXPORTER_OTLP_PROTOCOL=\"thrift\" is not one of"));
+	assert_non_null(strstr(log_text, "OTEL_EXPORTER_OTLP_PROTOCOL=\"thrift\" is not one of"));
 	otel_otlp_config_free(&cfg);
 
 	setup(state);
 	setenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "grpc", 1);
 	assert_int_equal(otel_otlp_config_resolve(NULL, &cfg), -ENOTSUP);
 	assert_null(cfg.url);
-	assert_non_null(strstr(logs, "grpc protocol is not implemented yet"));
+	assert_non_null(strstr(log_text, "grpc protocol is not implemented yet"));
 
 	setup(state);
 	OTEL_OPTS(otel_otlp_http_opts, g, .protocol = OTEL_OTLP_GRPC, .protocol_set = true);
@@ -396,7 +384,7 @@ static void test_protocol_bad_values(void **state)
 	OTEL_OPTS(otel_otlp_http_opts, bad, .protocol = (enum otel_otlp_protocol)7,
 		  .protocol_set = true);
 	assert_int_equal(otel_otlp_config_resolve(&bad, &cfg), -EINVAL);
-	assert_non_null(strstr(logs, "opts.protocol=7"));
+	assert_non_null(strstr(log_text, "opts.protocol=7"));
 }
 
 static void test_compression(void **state)
@@ -413,12 +401,12 @@ static void test_compression(void **state)
 	resolve_ok(NULL, &cfg);
 	assert_int_equal(cfg.compression, OTEL_OTLP_COMPRESSION_NONE);
 	otel_otlp_config_free(&cfg);
-	assert_string_equal(logs, "");
+	assert_string_equal(log_text, "");
 
 	setenv("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "zstd", 1);
 	resolve_ok(NULL, &cfg);
 	assert_int_equal(cfg.compression, OTEL_OTLP_COMPRESSION_NONE);
-	assert_non_null(strstr(logs, "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION=\"zstd\""));
+	assert_non_null(strstr(log_text, "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION=\"zstd\""));
 	otel_otlp_config_free(&cfg);
 
 	OTEL_OPTS(otel_otlp_http_opts, o, .compression = OTEL_OTLP_COMPRESSION_GZIP,
@@ -452,7 +440,7 @@ static void test_timeout(void **state)
 	resolve_ok(&o, &cfg);
 	assert_int_equal(cfg.timeout_ms, 42);
 	otel_otlp_config_free(&cfg);
-	assert_string_equal(logs, "");
+	assert_string_equal(log_text, "");
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char expect[128];
@@ -463,7 +451,7 @@ static void test_timeout(void **state)
 		assert_int_equal(cfg.timeout_ms, 10000); /* warned, default used */
 		snprintf(expect, sizeof(expect), "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT=\"%s\"",
 			 bad[i]);
-		assert_non_null(strstr(logs, expect));
+		assert_non_null(strstr(log_text, expect));
 		otel_otlp_config_free(&cfg);
 	}
 }
@@ -502,7 +490,7 @@ static void test_insecure(void **state)
 	setenv("OTEL_EXPORTER_OTLP_INSECURE", "true", 1);
 	resolve_ok(NULL, &cfg);
 	assert_false(cfg.insecure);
-	assert_non_null(strstr(logs, "OTEL_EXPORTER_OTLP_INSECURE applies to OTLP/gRPC only"));
+	assert_non_null(strstr(log_text, "OTEL_EXPORTER_OTLP_INSECURE applies to OTLP/gRPC only"));
 	otel_otlp_config_free(&cfg);
 
 	OTEL_OPTS(otel_otlp_http_opts, o, .insecure = true);

@@ -20,20 +20,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "log_capture.h"
 #include "resource_check.h"
 #include <otel/sdk.h>
 #include "proc_resource.h"
 #include "procfs.h"
 
 static char root[] = "/tmp/kspan-test-procfs-XXXXXX";
-static char logbuf[4096];
-
-static void capture_log(enum otel_log_level level, const char *msg, void *ctx)
-{
-	(void)ctx;
-	(void)level;
-	snprintf(logbuf + strlen(logbuf), sizeof(logbuf) - strlen(logbuf), "%s\n", msg);
-}
 
 /* ---- building the fake tree ---- */
 
@@ -114,8 +107,7 @@ static int setup(void **state)
 {
 	(void)state;
 	strcpy(root, "/tmp/kspan-test-procfs-XXXXXX");
-	logbuf[0] = '\0';
-	otel_set_logger(capture_log, NULL, OTEL_LOG_DEBUG);
+	log_capture_start(OTEL_LOG_DEBUG);
 	return mkdtemp(root) ? 0 : -1;
 }
 
@@ -559,7 +551,7 @@ static void test_resource_from_tree(void **state)
 	assert_str(r, "process.command_line", "checkout-bin --listen :8080");
 	assert_int_equal(n_attrs(r), 13);
 	otel_resource_unref(r);
-	assert_string_equal(logbuf, "");
+	assert_string_equal(log_text, "");
 
 	/* service.name from OTEL_RESOURCE_ATTRIBUTES; a replaced binary is named without "(deleted)". */
 	snprintf(path, sizeof(path), "%s (deleted)", target);
@@ -587,7 +579,7 @@ static void test_resource_from_tree(void **state)
 	assert_null(otel_resource_get(r, "a"));
 	assert_int_equal(n_attrs(r), 9);
 	otel_resource_unref(r);
-	assert_string_equal(logbuf, "kspan: PID 52: OTEL_RESOURCE_ATTRIBUTES is malformed (expected "
+	assert_string_equal(log_text, "kspan: PID 52: OTEL_RESOURCE_ATTRIBUTES is malformed (expected "
 				    "key=value pairs separated by ',', percent-encoded); ignored\n");
 
 	errno = 0;
@@ -620,7 +612,7 @@ static void test_resource_hostile(void **state)
 	assert_str(r, "process.executable.path", "/opt/\xef\xbf\xbd\xef\xbf\xbd/app");
 	assert_str(r, "process.command_line", "app \xef\xbf\xbd(");
 	otel_resource_unref(r);
-	assert_string_equal(logbuf, "kspan: PID 60: OTEL_SERVICE_NAME is longer than 65536 bytes; "
+	assert_string_equal(log_text, "kspan: PID 60: OTEL_SERVICE_NAME is longer than 65536 bytes; "
 				    "ignored\n");
 	/* An empty service.name in OTEL_RESOURCE_ATTRIBUTES leaves the fallback. */
 	memcpy(env, "OTEL_RESOURCE_ATTRIBUTES=service.name=,a=b", 42);

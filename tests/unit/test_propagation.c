@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 #include <cmocka.h>
+#include "log_capture.h"
 #include <otel/propagation.h>
 #include <otel/sdk.h>
 
@@ -570,24 +571,11 @@ static void test_composite_edge_cases(void **state)
 
 /* ---- OTEL_PROPAGATORS ---- */
 
-static char log_buf[4096];
-static int log_count;
-
-static void capture_log(enum otel_log_level level, const char *msg, void *ctx)
-{
-	(void)ctx;
-	if (level <= OTEL_LOG_WARN) {
-		log_count++;
-		snprintf(log_buf + strlen(log_buf), sizeof(log_buf) - strlen(log_buf), "%s\n", msg);
-	}
-}
 
 static int setup_log(void **state)
 {
 	(void)state;
-	log_buf[0] = '\0';
-	log_count = 0;
-	otel_set_logger(capture_log, NULL, OTEL_LOG_WARN);
+	log_capture_start(OTEL_LOG_WARN);
 	return 0;
 }
 
@@ -632,15 +620,15 @@ static void test_env_default_and_known_names(void **state)
 			    "traceparent,tracestate,baggage");
 	assert_string_equal(env_fields("tracecontext,,tracecontext"), "traceparent,tracestate");
 	assert_string_equal(env_fields("none"), "");
-	assert_int_equal(log_count, 0);
+	assert_int_equal(log_warnings, 0);
 }
 
 static void test_env_none_with_others(void **state)
 {
 	(void)state;
 	assert_string_equal(env_fields("none,tracecontext"), "");
-	assert_int_equal(log_count, 1);
-	assert_non_null(strstr(log_buf, "none"));
+	assert_int_equal(log_warnings, 1);
+	assert_non_null(strstr(log_text, "none"));
 }
 
 static void test_env_unsupported_warns_once(void **state)
@@ -651,21 +639,21 @@ static void test_env_unsupported_warns_once(void **state)
 	assert_string_equal(env_fields("jaeger, xray ,ottrace,b3multi"), "");
 	/* one warning per name for the life of the process */
 	assert_string_equal(env_fields("xray"), "");
-	assert_int_equal(log_count, 5);
+	assert_int_equal(log_warnings, 5);
 	for (const char *const *n = (const char *const[]){ "\"b3\"", "\"b3multi\"", "\"jaeger\"",
 							   "\"xray\"", "\"ottrace\"", NULL };
 	     *n; n++)
-		if (!strstr(log_buf, *n) || strstr(strstr(log_buf, *n) + 1, *n))
-			fail_msg("expected exactly one warning about %s in:\n%s", *n, log_buf);
-	assert_non_null(strstr(log_buf, "not supported"));
+		if (!strstr(log_text, *n) || strstr(strstr(log_text, *n) + 1, *n))
+			fail_msg("expected exactly one warning about %s in:\n%s", *n, log_text);
+	assert_non_null(strstr(log_text, "not supported"));
 }
 
 static void test_env_unknown_names(void **state)
 {
 	(void)state;
 	assert_string_equal(env_fields("foo,baggage"), "baggage");
-	assert_int_equal(log_count, 1);
-	assert_non_null(strstr(log_buf, "unknown propagator \"foo\""));
+	assert_int_equal(log_warnings, 1);
+	assert_non_null(strstr(log_text, "unknown propagator \"foo\""));
 	assert_string_equal(env_fields("nope"), "");
 }
 

@@ -19,6 +19,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "log_capture.h"
 #include <otel/sdk.h>
 #include "attrs.h"
 #include "resource.h"
@@ -27,24 +28,13 @@
 
 static int main_argc;
 static char **main_argv;
-static char logbuf[4096];
-static int n_warnings;
-
-static void capture_log(enum otel_log_level level, const char *msg, void *ctx)
-{
-	(void)ctx;
-	n_warnings += level <= OTEL_LOG_WARN;
-	snprintf(logbuf + strlen(logbuf), sizeof(logbuf) - strlen(logbuf), "%s\n", msg);
-}
 
 static int setup(void **state)
 {
 	(void)state;
 	unsetenv("OTEL_RESOURCE_ATTRIBUTES");
 	unsetenv("OTEL_SERVICE_NAME");
-	logbuf[0] = '\0';
-	n_warnings = 0;
-	otel_set_logger(capture_log, NULL, OTEL_LOG_DEBUG);
+	log_capture_start(OTEL_LOG_DEBUG);
 	return 0;
 }
 
@@ -235,13 +225,13 @@ static void test_merge_schema_url(void **state)
 	assert_string_equal(merged_schema("", "https://s/1", buf), "https://s/1");
 	assert_string_equal(merged_schema("https://s/1", NULL, buf), "https://s/1");
 	assert_string_equal(merged_schema("https://s/1", "https://s/1", buf), "https://s/1");
-	assert_int_equal(n_warnings, 0);
+	assert_int_equal(log_warnings, 0);
 	/* A conflict: implementation-specific; we keep the base's URL and warn once. */
 	assert_string_equal(merged_schema("https://s/1", "https://s/2", buf), "https://s/1");
-	assert_int_equal(n_warnings, 1);
-	assert_non_null(strstr(logbuf, "https://s/2"));
+	assert_int_equal(log_warnings, 1);
+	assert_non_null(strstr(log_text, "https://s/2"));
 	assert_string_equal(merged_schema("https://s/2", "https://s/3", buf), "https://s/2");
-	assert_int_equal(n_warnings, 1);
+	assert_int_equal(log_warnings, 1);
 }
 
 /* ---- the OTEL_RESOURCE_ATTRIBUTES parser ---- */
@@ -412,7 +402,7 @@ static void test_from_env(void **state)
 	assert_str_attr(r, "service.name", "billing");
 	assert_str_attr(r, "deployment.environment.name", "prod 1");
 	otel_resource_unref(r);
-	assert_int_equal(n_warnings, 0);
+	assert_int_equal(log_warnings, 0);
 }
 
 static void test_from_env_invalid(void **state)
@@ -423,8 +413,8 @@ static void test_from_env_invalid(void **state)
 	setenv("OTEL_RESOURCE_ATTRIBUTES", "a=1,broken,service.name=x", 1);
 	r = otel_resource_from_env();
 	assert_int_equal(count_of(r), 0); /* the whole value is discarded */
-	assert_int_equal(n_warnings, 1);
-	assert_non_null(strstr(logbuf, "OTEL_RESOURCE_ATTRIBUTES"));
+	assert_int_equal(log_warnings, 1);
+	assert_non_null(strstr(log_text, "OTEL_RESOURCE_ATTRIBUTES"));
 	otel_resource_unref(r);
 
 	/* OTEL_SERVICE_NAME still applies. */
@@ -544,7 +534,7 @@ static void test_default(void **state)
 	assert_int_equal(count_of(r), 4 + 4 + 7);
 	assert_string_equal(otel_resource_schema_url(r), SCHEMA);
 	otel_resource_unref(r);
-	assert_int_equal(n_warnings, 0);
+	assert_int_equal(log_warnings, 0);
 }
 
 static void test_default_with_env(void **state)
@@ -575,7 +565,7 @@ static void test_default_with_env(void **state)
 	r = otel_resource_default();
 	assert_str_attr(r, "service.name", "unknown_service:test_resource");
 	assert_null(otel_resource_get(r, "team"));
-	assert_int_equal(n_warnings, 1);
+	assert_int_equal(log_warnings, 1);
 	otel_resource_unref(r);
 
 	/* A user resource merged over the default wins (what otel_sdk_init does). */

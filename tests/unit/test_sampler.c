@@ -14,29 +14,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include "log_capture.h"
 #include <otel/sdk.h>
 
 /* ---- helpers ---- */
 
-static char logbuf[4096];
-static int n_warnings;
-
-static void capture_log(enum otel_log_level level, const char *msg, void *ctx)
-{
-	(void)ctx;
-	if (level <= OTEL_LOG_WARN)
-		n_warnings++;
-	snprintf(logbuf + strlen(logbuf), sizeof(logbuf) - strlen(logbuf), "%s\n", msg);
-}
 
 static int setup(void **state)
 {
 	(void)state;
 	unsetenv("OTEL_TRACES_SAMPLER");
 	unsetenv("OTEL_TRACES_SAMPLER_ARG");
-	logbuf[0] = '\0';
-	n_warnings = 0;
-	otel_set_logger(capture_log, NULL, OTEL_LOG_DEBUG);
+	log_capture_start(OTEL_LOG_DEBUG);
 	return 0;
 }
 
@@ -476,7 +465,7 @@ static void test_env_selection(void **state)
 			    "AlwaysOffSampler}");
 	/* The argument only matters to the ratio samplers. */
 	assert_string_equal(from_env("always_off", "0.5"), "AlwaysOffSampler");
-	assert_int_equal(n_warnings, 0);
+	assert_int_equal(log_warnings, 0);
 }
 
 static void test_env_bad_arg(void **state)
@@ -485,17 +474,17 @@ static void test_env_bad_arg(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		n_warnings = 0;
+		log_warnings = 0;
 		/* Logged, then treated as unset: ratio 1.0. */
 		assert_string_equal(from_env("traceidratio", bad[i]),
 				    "TraceIdRatioBased{1.000000}");
-		assert_int_equal(n_warnings, 1);
+		assert_int_equal(log_warnings, 1);
 	}
-	n_warnings = 0;
+	log_warnings = 0;
 	assert_prefix(from_env("parentbased_traceidratio", "2"),
 		      "ParentBased{root:TraceIdRatioBased{1.000000},remote");
-	assert_int_equal(n_warnings, 1);
-	assert_non_null(strstr(logbuf, "OTEL_TRACES_SAMPLER_ARG"));
+	assert_int_equal(log_warnings, 1);
+	assert_non_null(strstr(log_text, "OTEL_TRACES_SAMPLER_ARG"));
 }
 
 static void test_env_unsupported_and_unknown(void **state)
@@ -505,13 +494,13 @@ static void test_env_unsupported_and_unknown(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		n_warnings = 0;
-		logbuf[0] = '\0';
+		log_warnings = 0;
+		log_text[0] = '\0';
 		assert_string_equal(from_env(names[i], NULL), DEFAULT_PB);
-		assert_int_equal(n_warnings, 1);
-		assert_non_null(strstr(logbuf, names[i])); /* the warning names the value */
+		assert_int_equal(log_warnings, 1);
+		assert_non_null(strstr(log_text, names[i])); /* the warning names the value */
 	}
-	assert_non_null(strstr(logbuf, "always-on")); /* the last: unknown */
+	assert_non_null(strstr(log_text, "always-on")); /* the last: unknown */
 }
 
 int main(void)

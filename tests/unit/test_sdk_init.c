@@ -13,24 +13,15 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "log_capture.h"
 #include <otel/propagation.h>
 #include <otel/sdk.h>
 
-static char logged[2048];
-
-static void capture(enum otel_log_level level, const char *msg, void *ctx)
-{
-	(void)level;
-	(void)ctx;
-	strncat(logged, msg, sizeof(logged) - strlen(logged) - 2);
-	strcat(logged, "\n");
-}
 
 static int setup(void **state)
 {
 	(void)state;
-	logged[0] = '\0';
-	otel_set_logger(capture, NULL, OTEL_LOG_DEBUG);
+	log_capture_start(OTEL_LOG_DEBUG);
 	unsetenv("OTEL_SDK_DISABLED");
 	unsetenv("OTEL_TRACES_EXPORTER");
 	unsetenv("OTEL_PROPAGATORS");
@@ -64,7 +55,7 @@ static void test_bad_disabled_value_warns_and_keeps_sdk(void **state)
 	setenv("OTEL_TRACES_EXPORTER", "none", 1);
 	otel_tracer_provider *tp = otel_sdk_init(NULL);
 	assert_non_null(tp);
-	assert_non_null(strstr(logged, "OTEL_SDK_DISABLED=\"yes\" is not a boolean"));
+	assert_non_null(strstr(log_text, "OTEL_SDK_DISABLED=\"yes\" is not a boolean"));
 	assert_ptr_equal(otel_tracer_provider_global(), tp);
 	otel_sdk_shutdown(1000);
 	assert_ptr_not_equal(otel_tracer_provider_global(), tp);
@@ -112,16 +103,16 @@ static void test_unknown_exporter_and_grpc_are_reported(void **state)
 	setenv("OTEL_TRACES_EXPORTER", "zipkin", 1);
 	otel_tracer_provider *tp = otel_sdk_init(NULL);
 	assert_non_null(tp);
-	assert_non_null(strstr(logged, "\"zipkin\" is not supported"));
+	assert_non_null(strstr(log_text, "\"zipkin\" is not supported"));
 	otel_sdk_shutdown(1000);
 
-	logged[0] = '\0';
+	log_text[0] = '\0';
 	setenv("OTEL_TRACES_EXPORTER", "otlp", 1);
 	setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc", 1);
 	errno = 0;
 	assert_null(otel_span_exporter_from_env());
 	assert_int_equal(errno, ENOTSUP);
-	assert_non_null(strstr(logged, "grpc"));
+	assert_non_null(strstr(log_text, "grpc"));
 }
 
 int main(void)
