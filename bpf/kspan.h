@@ -12,7 +12,7 @@
 #ifndef KSPAN_BPF_KSPAN_H
 #define KSPAN_BPF_KSPAN_H
 
-#define KSPAN_ABI_VERSION 1
+#define KSPAN_ABI_VERSION 2
 
 /* Largest payload copy per syscall; the run-time limit (capture_bytes) may be lower. */
 #define KSPAN_MAX_CAPTURE 4096
@@ -24,6 +24,7 @@ enum kspan_rec_type {
 	KSPAN_REC_DATA = 2, /* bytes moved on a socket */
 	KSPAN_REC_CLOSE = 3, /* a socket fd was closed */
 	KSPAN_REC_PROC = 4, /* fork, exec, exit of a process in the target set */
+	KSPAN_REC_USDT = 5, /* an otel:* USDT probe of <otel/usdt.h> fired in a target */
 };
 
 enum kspan_role {
@@ -54,7 +55,29 @@ enum kspan_proc_kind {
 	KSPAN_PROC_FORK = 1, /* pid is the new child, ppid its parent (a target) */
 	KSPAN_PROC_EXEC = 2,
 	KSPAN_PROC_EXIT = 3, /* the whole thread group exited */
+	KSPAN_PROC_THREAD_EXIT = 4, /* one thread (hdr.tid) of a target exited, others remain */
 };
+
+/*
+ * The otel:* probes of <otel/usdt.h>; the attach cookie of each probe is its
+ * value here, and kspan_usdt_rec.probe carries it back.
+ */
+enum kspan_usdt_probe {
+	KSPAN_USDT_SPAN_START = 1, /* str1 name, num kind */
+	KSPAN_USDT_SPAN_END, /* no arguments */
+	KSPAN_USDT_ATTR_STR, /* str1 key, str2 value */
+	KSPAN_USDT_ATTR_INT, /* str1 key, num value */
+	KSPAN_USDT_ATTR_DOUBLE, /* str1 key, num the IEEE-754 bits of the value */
+	KSPAN_USDT_ATTR_BOOL, /* str1 key, num 0 or 1 */
+	KSPAN_USDT_EVENT, /* str1 name */
+	KSPAN_USDT_STATUS, /* num code, str2 description */
+	KSPAN_USDT_EXCEPTION, /* str1 type, str2 message */
+	KSPAN_USDT_PROBE_MAX = KSPAN_USDT_EXCEPTION,
+};
+
+/* String arguments copied per USDT record (NUL included; longer ones are cut). */
+#define KSPAN_USDT_STR1_MAX 128 /* names, keys, exception types */
+#define KSPAN_USDT_STR2_MAX 256 /* values, descriptions, messages */
 
 /* Why a record was not delivered; counted in the per-CPU drops map, index = reason. */
 enum kspan_drop_reason {
@@ -119,5 +142,23 @@ struct kspan_proc_rec {
 	__u32 pad;
 	char comm[16];
 };
+
+/*
+ * A USDT probe fired. Strings are NUL-terminated inside their arrays (empty
+ * when the probe has no such argument or passed NULL); bytes after the NUL
+ * are zero. num is the probe's integer argument (see enum kspan_usdt_probe).
+ */
+struct kspan_usdt_rec {
+	struct kspan_hdr hdr;
+	__u32 probe; /* enum kspan_usdt_probe */
+	__u32 flags; /* KSPAN_USDT_F_* */
+	__s64 num;
+	char str1[KSPAN_USDT_STR1_MAX];
+	char str2[KSPAN_USDT_STR2_MAX];
+};
+
+#define KSPAN_USDT_F_STR1_CUT (1u << 0) /* str1 filled its array: possibly cut */
+#define KSPAN_USDT_F_STR2_CUT (1u << 1)
+#define KSPAN_USDT_F_READ_FAULT (1u << 2) /* a string argument could not be read */
 
 #endif /* KSPAN_BPF_KSPAN_H */

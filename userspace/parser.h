@@ -68,6 +68,12 @@ enum kspan_parser_event_type {
 struct kspan_parser_event {
 	enum kspan_parser_event_type type;
 	uint32_t flags; /* KSPAN_PEF_* */
+	/*
+	 * The request's number on this connection (1, 2, ...; never reused, not even
+	 * after a reset): the same in its REQUEST_START, REQUEST and EXCHANGE events,
+	 * so a caller can attach its own state to a request. 0: no request.
+	 */
+	uint64_t req_seq;
 	uint64_t req_first_ns; /* ts of the chunk holding the request's first byte; 0 if unknown */
 	uint64_t req_last_ns; /* ... its last byte; 0 while unknown */
 	uint64_t resp_first_ns; /* ... the final response's first byte; 0 if none */

@@ -6,6 +6,13 @@
  * A connection is parsed as HTTP/1.x once its first bytes look like HTTP;
  * a connection of known role whose first bytes do not (or one first seen
  * mid-stream that shows no HTTP within a few records) is not tracked further.
+ *
+ * Each request gets its span ref (correlate.h) when the parser reports it
+ * complete, on the thread whose read or write completed it: a SERVER span then
+ * opens on that thread's stack, a CLIENT span takes the thread's current span as
+ * its parent. The span itself is made when the response completes (or earlier,
+ * when a child needs it). Client connections join the peer index so that a
+ * traced server on this node can find the client span of the request it reads.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -14,12 +21,14 @@
 #include <linux/types.h>
 #include "cli.h"
 #include "conn.h"
+#include "correlate.h"
 #include "http_span.h"
 #include "kspan.h"
 #include "ktime.h"
 #include "pipeline.h"
 #include "proc_resource.h"
 #include "proto_http1.h"
+#include "usdt_span.h"
 
 #define CONN_CAPACITY_DEFAULT 65536
 #define CONN_IDLE_NS (15ull * 60 * 1000000000ull)
@@ -40,6 +49,9 @@ struct conn_state {
 	struct kspan_parser *parser;
 	bool server_side;
 	uint8_t tries;
+	/* refs of the requests parsed and not yet answered, oldest first (ref->next) */
+	struct kspan_span_ref *reqs, *reqs_tail;
+	struct kspan_peer peer; /* client side: this connection in the peer index */
 };
 
 struct proc_entry {
@@ -56,6 +68,11 @@ struct kspan_pipeline {
 	struct kspan_http_span_opts span_opts;
 	struct proc_entry *procs[PROC_BUCKETS];
 	struct kspan_pipeline_stats stats;
+	struct kspan_correlate *corr;
+	struct kspan_usdt_stats usdt;
+	uint32_t cur_tid; /* thread of the record being handled: parser events happen on it */
+	uint64_t last_ts; /* newest record time */
+	bool freeing; /* spans still open end at last_ts */
 	bool conn_ended; /* connections being removed really ended (see release_conn) */
 };
 
@@ -113,19 +130,169 @@ static void proc_forget(struct kspan_pipeline *p, pid_t tgid)
 	free(e);
 }
 
+static otel_tracer *tracer_for(void *ctx, uint32_t tgid)
+{
+	return proc_tracer(ctx, (pid_t)tgid);
+}
+
+/* ---- requests: their span refs ---- */
+
+/*
+ * The ref of a request of this connection. @p open: it is still to be answered
+ * (a SERVER ref goes on its thread's stack, a CLIENT ref waits for the server
+ * it calls); otherwise it is answered already and only needs its parents.
+ */
+static struct kspan_span_ref *request_ref(struct conn_state *cs,
+					  const struct kspan_parser_event *ev, bool open)
+{
+	const struct kspan_http1_exchange *x = ev->detail;
+	struct kspan_pipeline *p = cs->p;
+	struct kspan_conn *c = cs->c;
+	struct kspan_span_ref *r, *parent;
+	otel_context *remote;
+	char name[sizeof(((struct kspan_http_span *)0)->name)];
+	size_t len;
+
+	if (!x)
+		return NULL;
+	len = kspan_http_span_name(x, name, sizeof(name));
+	r = kspan_ref_new(p->corr, cs->server_side ? OTEL_SPAN_KIND_SERVER : OTEL_SPAN_KIND_CLIENT,
+			  c->tgid, p->cur_tid, ev->req_first_ns, name, len);
+	if (!r)
+		return NULL;
+	r->seq = ev->req_seq;
+	if (cs->server_side) {
+		/* A caller's valid traceparent wins; else a traced client on this node. */
+		remote = kspan_http_remote_parent(x);
+		if (remote)
+			kspan_ref_set_remote(r, remote);
+		else
+			kspan_peer_server_request(p->corr, r, &c->local, &c->remote);
+		if (open)
+			kspan_correlate_push(p->corr, r); /* a full stack is counted there */
+	} else {
+		parent = kspan_correlate_current(p->corr, c->tgid, p->cur_tid);
+		if (parent)
+			kspan_ref_set_parent(r, parent, false);
+		if (open)
+			kspan_peer_client_request(p->corr, &cs->peer, r);
+	}
+	return r;
+}
+
+/* A request's ref leaves every place it waits in; its span ends at @p ts if it must. */
+static void request_drop(struct kspan_pipeline *p, struct kspan_span_ref *r, uint64_t ts)
+{
+	kspan_correlate_pop(p->corr, r, ts);
+	kspan_peer_forget(p->corr, r);
+	kspan_ref_abandon(p->corr, r, ts);
+	kspan_ref_put(p->corr, r);
+}
+
+/* The ref of request @p seq, unlinked; older ones (never answered) are dropped. */
+static struct kspan_span_ref *request_take(struct conn_state *cs, uint64_t seq)
+{
+	struct kspan_span_ref *r;
+
+	while ((r = cs->reqs) && r->seq <= seq) {
+		cs->reqs = r->next;
+		if (!cs->reqs)
+			cs->reqs_tail = NULL;
+		r->next = NULL;
+		if (r->seq == seq)
+			return r;
+		request_drop(cs->p, r, cs->c->last_ns);
+	}
+	return NULL;
+}
+
+static void request_open(struct conn_state *cs, const struct kspan_parser_event *ev)
+{
+	struct kspan_span_ref *r = request_ref(cs, ev, true);
+
+	if (!r)
+		return;
+	if (cs->reqs_tail)
+		cs->reqs_tail->next = r;
+	else
+		cs->reqs = r;
+	cs->reqs_tail = r;
+}
+
+/* A request was answered (or will never be): its span. */
+static void request_close(struct conn_state *cs, const struct kspan_parser_event *ev)
+{
+	struct kspan_pipeline *p = cs->p;
+	struct kspan_span_ref *r = request_take(cs, ev->req_seq);
+	/* Unanswered: it was pending until the connection ended (or lost its place). */
+	uint64_t end_ns = ev->resp_last_ns				? ev->resp_last_ns :
+			  ev->flags & KSPAN_PEF_NO_RESPONSE && cs->c->last_ns ? cs->c->last_ns :
+									      ev->req_last_ns;
+	struct kspan_http_span hs;
+	otel_span *span;
+
+	if (!r)
+		r = request_ref(cs, ev, false); /* answered before it was all read */
+	if (!r)
+		return;
+	kspan_http_span_describe(&hs, cs->c, cs->server_side, ev->detail, &p->span_opts);
+	span = kspan_ref_span(p->corr, r, hs.name, hs.attrs, hs.n_attrs);
+	if (span) {
+		if (hs.error)
+			otel_span_set_status(span, OTEL_STATUS_ERROR, NULL);
+		p->stats.spans++;
+	}
+	kspan_correlate_pop(p->corr, r, end_ns);
+	kspan_peer_forget(p->corr, r);
+	kspan_ref_end(p->corr, r, end_ns);
+	kspan_ref_put(p->corr, r);
+}
+
 /* ---- connections and parsing ---- */
 
 static void on_parser_event(void *ctx, const struct kspan_parser_event *ev)
 {
 	struct conn_state *cs = ctx;
-	otel_tracer *tracer;
 
-	if (ev->type != KSPAN_PEV_EXCHANGE || (ev->flags & KSPAN_PEF_NO_REQUEST))
+	if (ev->type == KSPAN_PEV_REQUEST)
+		request_open(cs, ev);
+	else if (ev->type == KSPAN_PEV_EXCHANGE && !(ev->flags & KSPAN_PEF_NO_REQUEST))
+		request_close(cs, ev);
+}
+
+static struct conn_state *conn_state_get(struct kspan_pipeline *p, struct kspan_conn *c)
+{
+	struct conn_state *cs = c->proto_state;
+
+	if (!cs) {
+		cs = calloc(1, sizeof(*cs));
+		if (!cs)
+			return NULL;
+		cs->p = p;
+		cs->c = c;
+		c->proto_state = cs;
+	}
+	return cs;
+}
+
+/* Forget a connection's protocol state; requests still open are dropped. */
+static void conn_state_free(struct kspan_pipeline *p, struct kspan_conn *c)
+{
+	struct conn_state *cs = c->proto_state;
+
+	if (!cs)
 		return;
-	tracer = proc_tracer(cs->p, (pid_t)cs->c->tgid);
-	if (tracer && !kspan_http_span_emit(tracer, &cs->p->kt, cs->c, cs->server_side, ev,
-					    &cs->p->span_opts))
-		cs->p->stats.spans++;
+	while (cs->reqs) {
+		struct kspan_span_ref *r = cs->reqs;
+
+		cs->reqs = r->next;
+		r->next = NULL;
+		request_drop(p, r, p->freeing ? p->last_ts : c->last_ns);
+	}
+	kspan_peer_unregister(p->corr, &cs->peer);
+	kspan_parser_free(cs->parser);
+	free(cs);
+	c->proto_state = NULL;
 }
 
 /*
@@ -143,20 +310,12 @@ static void release_conn(struct kspan_conn *c, void *ctx)
 		return;
 	if (p->conn_ended && cs->parser && kspan_parser_status(cs->parser) == KSPAN_PARSER_ACTIVE)
 		kspan_parser_eof(cs->parser, c->last_ns);
-	kspan_parser_free(cs->parser);
-	free(cs);
-	c->proto_state = NULL;
+	conn_state_free(p, c);
 }
 
 static void stop_tracking(struct kspan_pipeline *p, struct kspan_conn *c)
 {
-	struct conn_state *cs = c->proto_state;
-
-	if (cs) {
-		kspan_parser_free(cs->parser);
-		free(cs);
-		c->proto_state = NULL;
-	}
+	conn_state_free(p, c);
 	c->proto = PROTO_NONE;
 	p->stats.not_tracked++;
 }
@@ -165,18 +324,12 @@ static void stop_tracking(struct kspan_pipeline *p, struct kspan_conn *c)
 static struct conn_state *start_tracking(struct kspan_pipeline *p, struct kspan_conn *c,
 					 const struct kspan_data_rec *r)
 {
-	struct conn_state *cs = c->proto_state;
+	struct conn_state *cs = conn_state_get(p, c);
 	enum kspan_msg_dir dir;
 	int conf;
 
-	if (!cs) {
-		cs = calloc(1, sizeof(*cs));
-		if (!cs)
-			return NULL;
-		cs->p = p;
-		cs->c = c;
-		c->proto_state = cs;
-	}
+	if (!cs)
+		return NULL;
 	if (c->role == KSPAN_ROLE_SERVER || c->role == KSPAN_ROLE_CLIENT) {
 		/*
 		 * The role gives the direction; the parser itself says when the bytes
@@ -192,6 +345,8 @@ static struct conn_state *start_tracking(struct kspan_pipeline *p, struct kspan_
 		}
 		/* a request flowing in means this process serves it */
 		cs->server_side = (dir == KSPAN_MSG_REQUEST) == (r->dir == KSPAN_DIR_INGRESS);
+		if (!cs->server_side && !cs->peer.registered)
+			kspan_peer_register(p->corr, &cs->peer, &c->local, &c->remote);
 	}
 	cs->parser = kspan_parser_new(&kspan_http1_parser_ops, on_parser_event, cs,
 				      c->role == KSPAN_ROLE_UNKNOWN ? KSPAN_PARSER_MIDSTREAM : 0);
@@ -221,6 +376,7 @@ static void on_data(struct kspan_pipeline *p, const struct kspan_data_rec *r)
 	cs = c->proto == PROTO_HTTP1 ? c->proto_state : start_tracking(p, c, r);
 	if (!cs)
 		return;
+	p->cur_tid = r->hdr.tid;
 	dir = (r->dir == KSPAN_DIR_INGRESS) == cs->server_side ? KSPAN_MSG_REQUEST :
 								   KSPAN_MSG_RESPONSE;
 	kspan_parser_feed(cs->parser, dir, r->data, r->captured, r->len, r->hdr.ts_ns);
@@ -241,6 +397,13 @@ static void on_conn(struct kspan_pipeline *p, const struct kspan_conn_rec *r)
 	c->local = r->local;
 	c->remote = r->remote;
 	c->last_ns = r->hdr.ts_ns;
+	/* A client connection joins the peer index: a traced server may read its requests. */
+	if (c->role == KSPAN_ROLE_CLIENT) {
+		struct conn_state *cs = conn_state_get(p, c);
+
+		if (cs && !cs->peer.registered)
+			kspan_peer_register(p->corr, &cs->peer, &c->local, &c->remote);
+	}
 }
 
 static void on_close(struct kspan_pipeline *p, const struct kspan_close_rec *r)
@@ -251,6 +414,7 @@ static void on_close(struct kspan_pipeline *p, const struct kspan_close_rec *r)
 		return;
 	/* The close ends the parser at its time (close-delimited responses). */
 	c->last_ns = r->hdr.ts_ns;
+	p->cur_tid = r->hdr.tid;
 	p->conn_ended = true;
 	kspan_conn_remove(p->conns, c);
 	p->conn_ended = false;
@@ -258,13 +422,21 @@ static void on_close(struct kspan_pipeline *p, const struct kspan_close_rec *r)
 
 static void on_proc(struct kspan_pipeline *p, const struct kspan_proc_rec *r)
 {
-	if (r->kind == KSPAN_PROC_EXIT) {
+	switch (r->kind) {
+	case KSPAN_PROC_THREAD_EXIT:
+		kspan_correlate_thread_exit(p->corr, r->hdr.tgid, r->hdr.tid, r->hdr.ts_ns);
+		break;
+	case KSPAN_PROC_EXIT:
 		p->conn_ended = true;
 		kspan_conn_remove_process(p->conns, r->hdr.tgid);
 		p->conn_ended = false;
+		/* fall through */
+	case KSPAN_PROC_EXEC:
+		/* Gone, or a new program: spans open on its threads end, a new resource. */
+		kspan_correlate_process_exit(p->corr, r->hdr.tgid, r->hdr.ts_ns);
+		proc_forget(p, (pid_t)r->hdr.tgid);
+		break;
 	}
-	if (r->kind == KSPAN_PROC_EXIT || r->kind == KSPAN_PROC_EXEC)
-		proc_forget(p, (pid_t)r->hdr.tgid); /* gone, or a new program: a new resource */
 }
 
 /* The ABI's rules for a DATA record: payload inside the record, within len, a direction. */
@@ -282,15 +454,18 @@ bool kspan_pipeline_record(struct kspan_pipeline *p, const void *data, size_t si
 		[KSPAN_REC_DATA] = sizeof(struct kspan_data_rec),
 		[KSPAN_REC_CLOSE] = sizeof(struct kspan_close_rec),
 		[KSPAN_REC_PROC] = sizeof(struct kspan_proc_rec),
+		[KSPAN_REC_USDT] = sizeof(struct kspan_usdt_rec),
 	};
 
 	if (size < sizeof(*h) || h->version != KSPAN_ABI_VERSION || h->size > size ||
-	    h->type < KSPAN_REC_CONN || h->type > KSPAN_REC_PROC || size < min_size[h->type] ||
+	    h->type < KSPAN_REC_CONN || h->type > KSPAN_REC_USDT || size < min_size[h->type] ||
 	    h->size < min_size[h->type] || (h->type == KSPAN_REC_DATA && !data_rec_valid(data, size))) {
 		p->stats.malformed++;
 		return false;
 	}
 	p->stats.records++;
+	if (h->ts_ns > p->last_ts)
+		p->last_ts = h->ts_ns;
 	switch (h->type) {
 	case KSPAN_REC_CONN:
 		on_conn(p, data);
@@ -303,6 +478,9 @@ bool kspan_pipeline_record(struct kspan_pipeline *p, const void *data, size_t si
 		break;
 	case KSPAN_REC_PROC:
 		on_proc(p, data);
+		break;
+	case KSPAN_REC_USDT:
+		kspan_usdt_span_record(p->corr, &p->kt, data, &p->usdt);
 		break;
 	}
 	return true;
@@ -327,6 +505,8 @@ void kspan_pipeline_stats(const struct kspan_pipeline *p, struct kspan_pipeline_
 	*out = p->stats;
 	kspan_conn_table_stats(p->conns, &cs);
 	out->connections = cs.live;
+	out->usdt = p->usdt;
+	kspan_correlate_stats(p->corr, &out->correlate);
 }
 
 struct kspan_pipeline *kspan_pipeline_new(const struct kspan_pipeline_opts *opts)
@@ -343,10 +523,16 @@ struct kspan_pipeline *kspan_pipeline_new(const struct kspan_pipeline_opts *opts
 	p->opts = *opts;
 	p->span_opts.capture_query = opts->capture_query;
 	kspan_ktime_sync(&p->kt);
+	p->corr = kspan_correlate_new(&p->kt, tracer_for, p);
+	if (!p->corr) {
+		free(p);
+		return NULL;
+	}
 	p->conns = kspan_conn_table_new(opts->conn_capacity ? opts->conn_capacity :
 							      CONN_CAPACITY_DEFAULT,
 					release_conn, p);
 	if (!p->conns) {
+		kspan_correlate_free(p->corr);
 		free(p);
 		return NULL;
 	}
@@ -357,7 +543,9 @@ void kspan_pipeline_free(struct kspan_pipeline *p)
 {
 	if (!p)
 		return;
+	p->freeing = true;
 	kspan_conn_table_free(p->conns);
+	kspan_correlate_free(p->corr);
 	for (size_t i = 0; i < PROC_BUCKETS; i++)
 		while (p->procs[i])
 			proc_forget(p, p->procs[i]->tgid);

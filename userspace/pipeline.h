@@ -2,8 +2,9 @@
 /*
  * The userspace pipeline, without the kernel: ring-buffer records in, spans
  * out. CONN records fill the connection table, DATA records are fed to each
- * connection's protocol parser, CLOSE ends a connection, PROC records forget
- * what an exited (or re-executed) process had. Completed exchanges become
+ * connection's protocol parser, CLOSE ends a connection, USDT records make
+ * explicit spans, PROC records forget what an exited (or re-executed) process
+ * or thread had. Parents come from correlate.h. Completed exchanges become
  * spans of a tracer provider per process (its own Resource), all sharing the
  * one span processor given. The agent's event loop and the replay benchmark
  * both drive it.
@@ -16,6 +17,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <otel/sdk.h>
+#include "correlate.h"
+#include "usdt_span.h"
 
 struct kspan_pipeline_opts {
 	size_t conn_capacity; /* connections tracked at most; 0: 65536 */
@@ -33,6 +36,8 @@ struct kspan_pipeline_stats {
 	uint64_t spans;
 	uint64_t not_tracked; /* connections given up as not a protocol we parse */
 	size_t connections; /* live */
+	struct kspan_usdt_stats usdt;
+	struct kspan_correlate_stats correlate;
 };
 
 struct kspan_pipeline;

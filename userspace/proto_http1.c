@@ -48,6 +48,7 @@ enum field { FLD_METHOD, FLD_TARGET, FLD_HOST, FLD_UA, FLD_TRACEPARENT, FLD_TRAC
 /* A request, from its start line until its response is reported. */
 struct h1_rec {
 	struct h1_rec *next; /* pending FIFO */
+	uint64_t seq; /* kspan_parser_event.req_seq */
 	uint64_t first_ns, last_ns, body_bytes, wire_bytes;
 	uint32_t pflags; /* KSPAN_PEF_* */
 	uint32_t xflags; /* KSPAN_HTTP1_F_* */
@@ -100,6 +101,7 @@ struct h1 {
 	struct h1_dir dir[2];
 	struct h1_rec *fifo_head, *fifo_tail; /* requests waiting for responses, oldest first */
 	unsigned int fifo_len;
+	uint64_t last_seq; /* of the newest request; never reset */
 };
 
 /* A parsed start line; fields point into the line. */
@@ -371,6 +373,7 @@ static void emit(struct h1 *h, enum kspan_parser_event_type type, uint32_t pflag
 	if (r) {
 		rec_export(r, &x);
 		ev.flags |= r->pflags;
+		ev.req_seq = r->seq;
 		ev.req_first_ns = r->first_ns;
 		ev.req_last_ns = r->last_ns;
 	}
@@ -688,6 +691,8 @@ static void start_msg(struct h1 *h, enum kspan_msg_dir dn, uint64_t ts)
 		return;
 	}
 	d->rec->first_ns = ts;
+	d->rec->seq = ++h->last_seq;
+	ev.req_seq = d->rec->seq;
 	if (h->base.on_event)
 		h->base.on_event(h->base.ctx, &ev);
 }

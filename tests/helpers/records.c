@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include "pipeline.h"
 #include "records.h"
 
 void rec_stream_free(struct rec_stream *s)
@@ -131,9 +132,51 @@ struct kspan_proc_rec *rec_proc(struct rec_stream *s, uint32_t tgid, uint64_t ts
 	return r;
 }
 
+struct kspan_proc_rec *rec_thread_exit(struct rec_stream *s, uint32_t tgid, uint32_t tid,
+				       uint64_t ts_ns)
+{
+	struct kspan_proc_rec *r = append(s, KSPAN_REC_PROC, sizeof(*r), tgid, tid, ts_ns);
+
+	r->kind = KSPAN_PROC_THREAD_EXIT;
+	return r;
+}
+
+struct kspan_usdt_rec *rec_usdt(struct rec_stream *s, uint32_t tgid, uint32_t tid, uint64_t ts_ns,
+				enum kspan_usdt_probe probe, const char *str1, const char *str2,
+				int64_t num)
+{
+	struct kspan_usdt_rec *r = append(s, KSPAN_REC_USDT, sizeof(*r), tgid, tid, ts_ns);
+
+	r->probe = probe;
+	r->num = num;
+	if (str1)
+		strncpy(r->str1, str1, sizeof(r->str1) - 1);
+	if (str2)
+		strncpy(r->str2, str2, sizeof(r->str2) - 1);
+	return r;
+}
+
 void rec_stream_each(const struct rec_stream *s,
 		     void (*fn)(void *ctx, const void *rec, size_t size), void *ctx)
 {
 	for (size_t off = 0; off < s->len; off += rec_size(s->buf + off))
 		fn(ctx, s->buf + off, rec_size(s->buf + off));
+}
+
+static void feed_one(void *ctx, const void *rec, size_t size)
+{
+	kspan_pipeline_record(ctx, rec, size);
+}
+
+void rec_stream_feed(struct rec_stream *s, struct kspan_pipeline *p)
+{
+	rec_stream_each(s, feed_one, p);
+	rec_stream_clear(s);
+}
+
+const char *rec_http_response(char *buf, size_t size, int status, const char *body)
+{
+	snprintf(buf, size, "HTTP/1.1 %d X\r\nServer: test\r\nContent-Length: %zu\r\n\r\n%s",
+		 status, strlen(body), body);
+	return buf;
 }

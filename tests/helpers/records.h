@@ -3,7 +3,7 @@
  * tests/helpers/records.h: synthetic ring-buffer records (bpf/kspan.h) for
  * tests and the replay benchmark: CONN, DATA (with payload, and a length
  * larger than what was captured, as when the kernel cut the copy), CLOSE and
- * PROC, appended to a growing stream laid out as the ring buffer delivers
+ * PROC, THREAD_EXIT and USDT, appended to a growing stream laid out as the ring buffer delivers
  * them: each record hdr.size bytes, rounded up to 8, padding zeroed.
  */
 #ifndef KSPAN_TEST_RECORDS_H
@@ -60,6 +60,14 @@ struct kspan_close_rec *rec_close(struct rec_stream *s, const struct rec_sock *k
 struct kspan_proc_rec *rec_proc(struct rec_stream *s, uint32_t tgid, uint64_t ts_ns,
 				enum kspan_proc_kind kind, uint32_t ppid, const char *comm);
 
+/** @brief PROC THREAD_EXIT: thread @p tid of @p tgid exited, others remain. */
+struct kspan_proc_rec *rec_thread_exit(struct rec_stream *s, uint32_t tgid, uint32_t tid,
+				       uint64_t ts_ns);
+/** @brief A USDT record of thread @p tid (0: the tgid); NULL strings are empty. */
+struct kspan_usdt_rec *rec_usdt(struct rec_stream *s, uint32_t tgid, uint32_t tid, uint64_t ts_ns,
+				enum kspan_usdt_probe probe, const char *str1, const char *str2,
+				int64_t num);
+
 /** @brief The size a consumer is given for @p rec (its hdr.size). */
 static inline size_t rec_size(const void *rec)
 {
@@ -69,5 +77,12 @@ static inline size_t rec_size(const void *rec)
 /** @brief Call @p fn on every record in order, with the size the ring buffer would give. */
 void rec_stream_each(const struct rec_stream *s,
 		     void (*fn)(void *ctx, const void *rec, size_t size), void *ctx);
+
+struct kspan_pipeline;
+/** @brief Hand every record to @p p in order, then clear the stream. */
+void rec_stream_feed(struct rec_stream *s, struct kspan_pipeline *p);
+
+/** @brief "HTTP/1.1 <status> X" with a Content-Length @p body, in @p buf. */
+const char *rec_http_response(char *buf, size_t size, int status, const char *body);
 
 #endif /* KSPAN_TEST_RECORDS_H */
