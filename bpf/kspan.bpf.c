@@ -3,8 +3,9 @@
  * bpf/kspan.bpf.c: the kernel side of the agent. Captures the TCP socket I/O of
  * target processes (the `targets` map) and sends kspan.h records through one
  * ring buffer: CONN (accept, connect, first I/O on a socket opened before we
- * looked), DATA (bounded payload copy), CLOSE, and PROC (fork/exec/exit, which
- * also keep `targets` current in the kernel, without a round trip).
+ * looked), DATA (bounded payload copy), CLOSE, PROC (fork/exec/exit, which
+ * also keep `targets` current in the kernel, without a round trip, and the exit of
+ * one thread of a target), and USDT (an otel:* probe of <otel/usdt.h> fired).
  *
  * The same capture has three hook flavors; the loader (userspace/loader.c)
  * autoloads exactly one of them, chosen at run time:
@@ -13,7 +14,9 @@
  *   syscall tracepoints                        tp_enter_* / tp_exit_*
  * The first two cost nothing to threads that are not traced; syscall tracepoints
  * put every thread on the slow syscall path, so they are the fallback.
- * The proc_* programs (raw tracepoints) are loaded with every flavor.
+ * The proc_* programs (raw tracepoints) and kspan_usdt are loaded with every flavor.
+ * kspan_usdt has no attach point of its own: userspace/usdt_attach.c attaches it to
+ * each otel:* probe of each target, with the probe's enum kspan_usdt_probe as cookie.
  *
  * Every handler does the TGID check first and returns at once for others. The
  * enter half stashes the arguments per thread; the exit half uses the return value.
@@ -23,6 +26,14 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
+/*
+ * libbpf's USDT argument specs: one per distinct argument layout per attach (per probe,
+ * file and process), so the default 256 would run out at ~28 instrumented processes.
+ * usdt_attach.c keeps its links below this (KSPAN_USDT_MAX_LINKS). With BPF cookies
+ * (5.15+) the IP map is unused; it is kept at its default for older kernels.
+ */
+#define BPF_USDT_MAX_SPEC_CNT 1024
+#include <bpf/usdt.bpf.h>
 #include "kspan.h"
 #include "kspan_maps.h"
 
@@ -585,7 +596,8 @@ CAPTURED_SYSCALLS(FENTRY_PROGS)
 
 /* ------------------------------------------------------------------ processes */
 
-static __always_inline void emit_proc(__u32 kind, __u32 pid, __u32 ppid, __s32 code,
+/* A PROC record about process tgid, from (or about) its thread tid. */
+static __always_inline void emit_proc(__u32 kind, __u32 tgid, __u32 tid, __u32 ppid, __s32 code,
 				      const char *comm)
 {
 	struct kspan_proc_rec *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
@@ -595,12 +607,15 @@ static __always_inline void emit_proc(__u32 kind, __u32 pid, __u32 ppid, __s32 c
 		return;
 	}
 	__builtin_memset(r, 0, sizeof(*r));
-	fill_hdr(&r->hdr, KSPAN_REC_PROC, sizeof(*r), (__u64)pid << 32 | pid);
+	fill_hdr(&r->hdr, KSPAN_REC_PROC, sizeof(*r), (__u64)tgid << 32 | tid);
 	r->kind = kind;
 	r->ppid = ppid;
 	r->exit_code = code;
 	bpf_probe_read_kernel_str(r->comm, sizeof(r->comm), comm);
-	bpf_ringbuf_submit(r, BPF_RB_FORCE_WAKEUP); /* rare and the agent acts on them */
+	/* Process changes are rare and the agent acts on them at once; thread exits only
+	 * tidy up, and a thread pool can churn, so they go with the data records' batching. */
+	bpf_ringbuf_submit(r, kind == KSPAN_PROC_THREAD_EXIT ? submit_flags() :
+							       BPF_RB_FORCE_WAKEUP);
 }
 
 static __always_inline void add_target(__u32 tgid, __u32 origin)
@@ -627,7 +642,7 @@ int BPF_PROG(proc_fork, struct task_struct *parent, struct task_struct *child)
 	if (pid != tgid)
 		return 0;
 	add_target(tgid, KSPAN_TARGET_FORK);
-	emit_proc(KSPAN_PROC_FORK, tgid, ptgid, 0, child->comm);
+	emit_proc(KSPAN_PROC_FORK, tgid, pid, ptgid, 0, child->comm);
 	return 0;
 }
 
@@ -647,21 +662,98 @@ int BPF_PROG(proc_exec, struct task_struct *p, pid_t old_pid, struct linux_binpr
 			return 0;
 		add_target(tgid, KSPAN_TARGET_EXEC);
 	}
-	emit_proc(KSPAN_PROC_EXEC, tgid, 0, 0, p->comm);
+	/* The thread that execs becomes the group leader: its tid is the tgid now. */
+	emit_proc(KSPAN_PROC_EXEC, tgid, tgid, 0, 0, p->comm);
 	return 0;
 }
 
-/* The last thread of a target's group is leaving: forget the process. */
+/*
+ * A thread of a target is leaving: THREAD_EXIT while others remain (the agent drops
+ * what it keeps per thread); EXIT when it is the last one, and the process is forgotten.
+ */
 SEC("raw_tp/sched_process_exit")
 int BPF_PROG(proc_exit, struct task_struct *p)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
 
 	if (!is_target(tgid))
 		return 0;
-	if (BPF_CORE_READ(p, signal, live.counter) != 0)
+	if (BPF_CORE_READ(p, signal, live.counter) != 0) {
+		emit_proc(KSPAN_PROC_THREAD_EXIT, tgid, (__u32)id, 0, 0, p->comm);
 		return 0;
+	}
 	bpf_map_delete_elem(&targets, &tgid);
-	emit_proc(KSPAN_PROC_EXIT, tgid, 0, BPF_CORE_READ(p, exit_code), p->comm);
+	emit_proc(KSPAN_PROC_EXIT, tgid, (__u32)id, 0, BPF_CORE_READ(p, exit_code), p->comm);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ USDT */
+
+/*
+ * Copy USDT argument arg_num, a user string pointer, into dst (zero-filled first by the
+ * caller); NULL stays "". Returns the KSPAN_USDT_F_* flags it earned: cut when the
+ * string filled dst (the helper returns the length with the NUL), fault when unreadable.
+ * The helper cannot fault pages in: a string on a page the process has not touched since
+ * it was forked (fork does not copy file mappings' page tables) reads as a fault too.
+ */
+static __always_inline __u32 usdt_str(struct pt_regs *ctx, __u64 arg_num, char *dst, __u32 size,
+				      __u32 cut_flag)
+{
+	long ptr = 0, n;
+
+	if (bpf_usdt_arg(ctx, arg_num, &ptr) || !ptr)
+		return 0;
+	n = bpf_probe_read_user_str(dst, size, (const void *)ptr);
+	if (n < 0)
+		return KSPAN_USDT_F_READ_FAULT; /* the helper zeroed dst */
+	return n == size ? cut_flag : 0;
+}
+
+/*
+ * Every otel:* probe of <otel/usdt.h>: the attach cookie says which (enum
+ * kspan_usdt_probe), and so where its strings and its number are (see kspan.h).
+ * The semaphores keep unattached sites from reaching here at all.
+ */
+SEC("usdt")
+int kspan_usdt(struct pt_regs *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u64 probe = bpf_usdt_cookie(ctx);
+	struct kspan_usdt_rec *r;
+	long num = 0;
+
+	if (!is_target(id >> 32) || probe < KSPAN_USDT_SPAN_START || probe > KSPAN_USDT_PROBE_MAX)
+		return 0;
+	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r) {
+		count_drop(KSPAN_DROP_RINGBUF_FULL);
+		return 0;
+	}
+	__builtin_memset(r, 0, sizeof(*r));
+	fill_hdr(&r->hdr, KSPAN_REC_USDT, sizeof(*r), id);
+	r->probe = probe;
+	switch (probe) {
+	case KSPAN_USDT_SPAN_END:
+		break;
+	case KSPAN_USDT_STATUS: /* (code, description) */
+		bpf_usdt_arg(ctx, 0, &num);
+		r->flags |= usdt_str(ctx, 1, r->str2, sizeof(r->str2), KSPAN_USDT_F_STR2_CUT);
+		break;
+	case KSPAN_USDT_ATTR_STR: /* (key, value), as exception (type, message) */
+	case KSPAN_USDT_EXCEPTION:
+		r->flags |= usdt_str(ctx, 0, r->str1, sizeof(r->str1), KSPAN_USDT_F_STR1_CUT);
+		r->flags |= usdt_str(ctx, 1, r->str2, sizeof(r->str2), KSPAN_USDT_F_STR2_CUT);
+		break;
+	case KSPAN_USDT_EVENT: /* (name) */
+		r->flags |= usdt_str(ctx, 0, r->str1, sizeof(r->str1), KSPAN_USDT_F_STR1_CUT);
+		break;
+	default: /* span_start (name, kind), attr_int/double/bool (key, value) */
+		r->flags |= usdt_str(ctx, 0, r->str1, sizeof(r->str1), KSPAN_USDT_F_STR1_CUT);
+		bpf_usdt_arg(ctx, 1, &num);
+		break;
+	}
+	r->num = num;
+	bpf_ringbuf_submit(r, submit_flags());
 	return 0;
 }

@@ -24,6 +24,7 @@
 #include "loader.h"
 #include "pipeline.h"
 #include "targets.h"
+#include "usdt_attach.h"
 
 struct agent {
 	const struct kspan_config *cfg;
@@ -31,10 +32,45 @@ struct agent {
 	struct ring_buffer *rb;
 	struct kspan_pipeline *pipe;
 	struct kspan_targets targets;
+	struct kspan_usdt_attacher *usdt; /* NULL: USDT probes not attached */
 	otel_span_processor *batch;
 	char host_name[256];
 	uint64_t last_records, last_spans, ticks;
 };
+
+/* ---- USDT probes (usdt_attach.c): followed with the target set ---- */
+
+static void usdt_start(struct agent *a)
+{
+	const struct kspan_feature_result *f =
+		&kspan_loader_features(a->loader)->f[KSPAN_FEAT_USDT];
+
+	if (!f->ok) {
+		fprintf(stderr, "kspan: usdt: otel probes not attached: %s\n", f->reason);
+		return;
+	}
+	a->usdt = kspan_usdt_attacher_new(kspan_loader_usdt_prog(a->loader), NULL);
+	if (!a->usdt)
+		fprintf(stderr, "kspan: usdt: otel probes not attached: %s\n", strerror(errno));
+}
+
+/* A target added or removed; errors are logged by the attacher, and do not undo the change. */
+static void usdt_follow(struct agent *a, pid_t tgid, bool added)
+{
+	if (added)
+		kspan_usdt_attacher_add(a->usdt, tgid);
+	else
+		kspan_usdt_attacher_remove(a->usdt, tgid);
+}
+
+/* Before the target set sees the record: an exec replaces the old image's probes. */
+static void usdt_on_proc(struct agent *a, const struct kspan_proc_rec *r)
+{
+	if (r->kind == KSPAN_PROC_EXEC)
+		kspan_usdt_attacher_exec(a->usdt, (pid_t)r->hdr.tgid);
+}
+
+/* ---- records ---- */
 
 static int on_record(void *ctx, void *data, size_t size)
 {
@@ -43,10 +79,11 @@ static int on_record(void *ctx, void *data, size_t size)
 
 	if (!kspan_pipeline_record(a->pipe, data, size) || r->hdr.type != KSPAN_REC_PROC)
 		return 0;
+	usdt_on_proc(a, r);
 	/* The kernel already updated its map; keep our copy of the set the same. */
 	if (r->kind == KSPAN_PROC_EXIT)
 		kspan_targets_remove(&a->targets, (pid_t)r->hdr.tgid);
-	else
+	else if (r->kind != KSPAN_PROC_THREAD_EXIT)
 		kspan_targets_add(&a->targets, (pid_t)r->hdr.tgid);
 	return 0;
 }
@@ -56,9 +93,12 @@ static int on_record(void *ctx, void *data, size_t size)
 static int on_target_change(void *ctx, pid_t tgid, bool added)
 {
 	struct agent *a = ctx;
+	int err = added ? kspan_loader_add_target(a->loader, (__u32)tgid) :
+			  kspan_loader_remove_target(a->loader, (__u32)tgid);
 
-	return added ? kspan_loader_add_target(a->loader, (__u32)tgid) :
-		       kspan_loader_remove_target(a->loader, (__u32)tgid);
+	if (!err)
+		usdt_follow(a, tgid, added);
+	return err;
 }
 
 static bool has_cap(const struct __user_cap_data_struct *d, int cap)
@@ -127,6 +167,7 @@ static void on_tick(struct agent *a)
 {
 	a->ticks++;
 	kspan_pipeline_tick(a->pipe);
+	kspan_usdt_attacher_tick(a->usdt);
 	if (a->cfg->stats_interval_s && a->ticks % a->cfg->stats_interval_s == 0)
 		print_stats(a, a->cfg->stats_interval_s);
 }
@@ -251,6 +292,7 @@ int kspan_agent_run(const struct kspan_config *cfg)
 			kspan_bpf_err_hint(-err));
 		goto out;
 	}
+	usdt_start(&a);
 	err = kspan_targets_resolve(&a.targets, cfg);
 	exes = kspan_targets_exes(&a.targets, &n_exes);
 	for (size_t i = 0; !err && i < n_exes; i++)
@@ -276,6 +318,7 @@ int kspan_agent_run(const struct kspan_config *cfg)
 								 cfg->stats_interval_s);
 out:
 	ring_buffer__free(a.rb);
+	kspan_usdt_attacher_free(a.usdt); /* its links before the program they use */
 	kspan_loader_destroy(a.loader);
 	kspan_pipeline_free(a.pipe);
 	if (a.batch) {

@@ -154,7 +154,11 @@ static void detach_all(struct kspan_loader *l)
 	l->skel = NULL;
 }
 
-/* Attach every loaded program; one link each, so a failure names the hook. */
+/*
+ * Attach every loaded program; one link each, so a failure names the hook. The USDT
+ * program is loaded but not attached here: it has no target until usdt_attach.c
+ * attaches it to a process's otel:* probes.
+ */
 static int attach_all(struct kspan_loader *l, char *err, size_t errsz)
 {
 	struct bpf_program *p;
@@ -167,7 +171,7 @@ static int attach_all(struct kspan_loader *l, char *err, size_t errsz)
 	if (!l->links)
 		return -ENOMEM;
 	bpf_object__for_each_program(p, l->skel->obj) {
-		if (!bpf_program__autoload(p))
+		if (!bpf_program__autoload(p) || p == l->skel->progs.kspan_usdt)
 			continue;
 		l->links[l->nlinks] = bpf_program__attach(p);
 		if (!l->links[l->nlinks]) {
@@ -337,6 +341,11 @@ int kspan_loader_watch_exe(struct kspan_loader *l, dev_t dev, ino_t ino)
 		return -EINVAL;
 	return bpf_map__update_elem(l->skel->maps.watch_exe, &key, sizeof(key), &one, sizeof(one),
 				    BPF_ANY);
+}
+
+struct bpf_program *kspan_loader_usdt_prog(const struct kspan_loader *l)
+{
+	return l && l->skel ? l->skel->progs.kspan_usdt : NULL;
 }
 
 int kspan_loader_ring_fd(const struct kspan_loader *l)

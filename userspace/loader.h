@@ -2,7 +2,8 @@
 /*
  * userspace/loader.h: the lifecycle of the kernel side (bpf/kspan.bpf.c): open,
  * configure, pick the hook flavor that loads and attaches, attach, expose the maps
- * the agent writes (targets, watch_exe) and reads (ring buffer, drops), destroy.
+ * the agent writes (targets, watch_exe) and reads (ring buffer, drops) and the USDT
+ * program usdt_attach.c attaches per process, destroy.
  */
 #ifndef KSPAN_USERSPACE_LOADER_H
 #define KSPAN_USERSPACE_LOADER_H
@@ -82,6 +83,17 @@ bool kspan_loader_is_target(const struct kspan_loader *l, __u32 tgid);
  *         KSPAN_MAX_WATCH_EXE executables).
  */
 int kspan_loader_watch_exe(struct kspan_loader *l, dev_t dev, ino_t ino);
+
+struct bpf_program;
+
+/**
+ * @brief The USDT program (loaded with every flavor, attached by nobody): what
+ * usdt_attach.c passes to bpf_program__attach_usdt() for each otel:* probe, with the
+ * probe's enum kspan_usdt_probe as the USDT cookie. Owned by the loader: links made
+ * from it must be destroyed before kspan_loader_destroy().
+ * @return the program, or NULL before attach.
+ */
+struct bpf_program *kspan_loader_usdt_prog(const struct kspan_loader *l);
 
 /** @brief The ring buffer map's fd, for ring_buffer__new(); -EINVAL before attach. */
 int kspan_loader_ring_fd(const struct kspan_loader *l);

@@ -2,7 +2,8 @@
 /*
  * userspace/probe_cmd.c: `kspan probe` (see probe_cmd.h). The plan printed is the
  * one the loader follows: the feature probes pick the flavor, and the verifier
- * lines show whether that flavor's programs would load.
+ * lines show whether that flavor's programs would load (the USDT program with each);
+ * the usdt line says whether the agent will attach to otel:* probes.
  */
 #include "probe_cmd.h"
 
@@ -40,6 +41,18 @@ static int print_verifier(FILE *out, enum kspan_flavor plan)
 	return plan_ret;
 }
 
+/* Whether the otel:* probes of <otel/usdt.h> will be attached in traced processes. */
+static void print_usdt(FILE *out, const struct kspan_features *f)
+{
+	const struct kspan_feature_result *r = &f->f[KSPAN_FEAT_USDT];
+
+	if (r->ok)
+		fprintf(out, "usdt: yes, otel:* probes attached in each traced process (%s)\n",
+			r->reason);
+	else
+		fprintf(out, "usdt: no, otel:* probes not attached (%s)\n", r->reason);
+}
+
 int kspan_probe_cmd(FILE *out)
 {
 	struct kspan_features f;
@@ -59,5 +72,6 @@ int kspan_probe_cmd(FILE *out)
 		return -ENOTSUP;
 	}
 	fprintf(out, "plan: %s (%s)\n", kspan_flavor_name(plan), why);
+	print_usdt(out, &f);
 	return 0;
 }
