@@ -128,9 +128,14 @@ INTEG_BINS := $(INTEG_SRCS:%.c=$(BUILD)/%)
 # Small programs integration tests start (servers, clients): tests/servers/<name>.c.
 SERVER_SRCS := $(wildcard tests/servers/*.c)
 SERVER_BINS := $(SERVER_SRCS:%.c=$(BUILD)/%)
+# usdt_app.c is also a shared library (probes in a .so the test program dlopen()s).
+SERVER_LIBS := $(if $(wildcard tests/servers/usdt_app.c),$(BUILD)/tests/servers/libusdt_app.so)
 
 EXAMPLE_SRCS := $(wildcard examples/*.c)
 EXAMPLE_BINS := $(EXAMPLE_SRCS:examples/%.c=$(BUILD)/examples/%)
+# Code the examples share (examples/support/*.c): archived and linked into every example.
+EXAMPLE_SUPPORT_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(call find_c,examples/support))
+EXAMPLE_SUPPORT_LIB := $(if $(EXAMPLE_SUPPORT_OBJS),$(BUILD)/lib/libexamples.a)
 BENCH_SRCS := $(wildcard bench/*.c)
 BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 
@@ -156,6 +161,7 @@ TEST_LINK := $(HELPER_LIB) $(AGENT_LIB) $(LIBOTEL_A) -lcmocka $(BPF_LIBS) $(LIBS
 ALL_OBJS := $(LIB_OBJS) $(AGENT_OBJS) $(AGENT_MAIN:%.c=$(BUILD)/obj/%.o) $(HELPER_OBJS) \
 	    $(UNIT_SRCS:%.c=$(BUILD)/obj/%.o) $(INTEG_SRCS:%.c=$(BUILD)/obj/%.o) \
 	    $(SERVER_SRCS:%.c=$(BUILD)/obj/%.o) $(EXAMPLE_SRCS:%.c=$(BUILD)/obj/%.o) \
+	    $(EXAMPLE_SUPPORT_OBJS) \
 	    $(BENCH_SRCS:%.c=$(BUILD)/obj/%.o)
 FUZZ_ALL_OBJS := $(FUZZ_LIB_OBJS) $(FUZZ_AGENT_OBJS) $(FUZZ_SRCS:%.c=$(FUZZ_OBJ)/%.o)
 
@@ -176,7 +182,7 @@ lib: $(LIBOTEL_A) $(LIBOTEL_SO) $(BUILD)/lib/libotel.so
 bpf: $(SKELS)
 agent: $(AGENT_BIN) $(AGENT_LIB)
 unit-tests: $(UNIT_BINS)
-integration-tests: $(INTEG_BINS) $(SERVER_BINS)
+integration-tests: $(INTEG_BINS) $(SERVER_BINS) $(SERVER_LIBS)
 examples: $(EXAMPLE_BINS)
 bench-bins: $(BENCH_BINS)
 fuzz-bins: $(FUZZ_BINS)
@@ -196,7 +202,7 @@ demo: all
 
 # The bench package group (peers, load generators) is installed only for benchmarks.
 bench: DEPS_GROUPS += bench
-bench: deps bench-bins agent
+bench: deps bench-bins agent examples
 	$(Q)BUILD='$(BUILD)' bash bench/run.sh
 
 fuzz: deps fuzz-bins
@@ -282,6 +288,7 @@ $(BUILD)/lib/%.a: | deps
 $(LIBOTEL_A): $(LIB_OBJS)
 $(AGENT_LIB): $(AGENT_OBJS)
 $(HELPER_LIB): $(HELPER_OBJS)
+$(EXAMPLE_SUPPORT_LIB): $(EXAMPLE_SUPPORT_OBJS)
 
 # -z defs catches a missing -l; ASan's runtime is only resolved in executables.
 SO_DEFS := $(if $(SANFLAGS),,-Wl,-z,defs)
@@ -309,15 +316,22 @@ $(INTEG_BINS): $(BUILD)/%: $(BUILD)/obj/%.o $(HELPER_LIB) $(AGENT_LIB) $(LIBOTEL
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(TEST_LINK)
 
+$(BUILD)/tests/servers/libusdt_app.so: tests/servers/usdt_app.c $(FLAGS_STAMP) | deps
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(INTEG_INC) $(CFLAGS) -DUSDT_APP_LIBRARY -shared -o $@ $< $(LDFLAGS)
+
 $(SERVER_BINS): $(BUILD)/%: $(BUILD)/obj/%.o $(LIBOTEL_A) | deps
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LIBOTEL_A) $(LIBS)
 
-$(EXAMPLE_BINS): $(BUILD)/examples/%: $(BUILD)/obj/examples/%.o $(LIBOTEL_A) | deps
+# --as-needed: an example that uses only <otel/usdt.h> (the demo services) needs libc alone.
+$(EXAMPLE_BINS): $(BUILD)/examples/%: $(BUILD)/obj/examples/%.o $(EXAMPLE_SUPPORT_LIB) \
+		 $(LIBOTEL_A) | deps
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LIBOTEL_A) $(LIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(EXAMPLE_SUPPORT_LIB) $(LIBOTEL_A) -Wl,--as-needed $(LIBS)
 
 # Benchmarks may use the test helpers that build synthetic input (records.c).
 $(BENCH_BINS): $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(HELPER_LIB) $(AGENT_LIB) $(LIBOTEL_A) | deps

@@ -24,6 +24,7 @@
 #include "loader.h"
 #include "pipeline.h"
 #include "targets.h"
+#include "trace_tree.h"
 #include "usdt_attach.h"
 
 struct agent {
@@ -34,6 +35,7 @@ struct agent {
 	struct kspan_targets targets;
 	struct kspan_usdt_attacher *usdt; /* NULL: USDT probes not attached */
 	otel_span_processor *batch;
+	struct otel_span_exporter *tree; /* the console's, owned by batch; NULL with a collector */
 	char host_name[256];
 	uint64_t last_records, last_spans, ticks;
 };
@@ -132,13 +134,39 @@ static bool privileged_enough(void)
 	return false;
 }
 
-/* No collector configured: print spans, so the agent is useful with no infrastructure. */
-static struct otel_span_exporter *make_exporter(void)
+static bool env_set(const char *name)
 {
-	if (!getenv("OTEL_TRACES_EXPORTER") && !getenv("OTEL_EXPORTER_OTLP_ENDPOINT") &&
-	    !getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))
-		return otel_console_exporter_new(stdout);
-	return otel_span_exporter_from_env();
+	const char *v = getenv(name);
+
+	return v && *v;
+}
+
+/*
+ * No collector configured: print trace trees on stdout, so the agent is useful
+ * with no infrastructure; OTEL_TRACES_EXPORTER=console keeps the SDK's flat
+ * span listing. Trees print soon after their requests: a short batch delay
+ * unless OTEL_BSP_SCHEDULE_DELAY says otherwise.
+ */
+static void make_processor(struct agent *a)
+{
+	struct otel_batch_opts bo = { .sz = sizeof(bo) };
+	struct otel_span_exporter *exp;
+
+	if (!env_set("OTEL_TRACES_EXPORTER") && !env_set("OTEL_EXPORTER_OTLP_ENDPOINT") &&
+	    !env_set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")) {
+		exp = a->tree = kspan_trace_tree_exporter_new(stdout, NULL);
+		if (!env_set("OTEL_BSP_SCHEDULE_DELAY"))
+			bo.schedule_delay_ms = 200;
+	} else {
+		exp = otel_span_exporter_from_env();
+	}
+	if (exp)
+		a->batch = otel_batch_span_processor_new(exp, &bo);
+	else if (errno)
+		fprintf(stderr, "kspan: no exporter (%s); spans are not exported\n",
+			strerror(errno));
+	if (!a->batch)
+		a->tree = NULL;
 }
 
 static void print_stats(struct agent *a, uint64_t seconds)
@@ -151,16 +179,24 @@ static void print_stats(struct agent *a, uint64_t seconds)
 	kspan_pipeline_stats(a->pipe, &ps);
 	if (a->batch)
 		otel_batch_span_processor_stats(a->batch, &bs);
+	uint64_t spans = ps.spans + ps.usdt.spans;
+
 	fprintf(stderr,
 		"kspan: stats: %.0f events/s, %.0f spans/s, drops: ringbuf %llu truncated %llu "
-		"queue %llu, export failures %llu, targets %zu\n",
+		"queue %llu, export failures %llu, targets %zu; correlation: same-node links %llu, "
+		"unparented (ambiguous thread) %llu, usdt mismatches %llu (ended by kspan %llu)\n",
 		(double)(ps.records - a->last_records) / (double)seconds,
-		(double)(ps.spans - a->last_spans) / (double)seconds,
+		(double)(spans - a->last_spans) / (double)seconds,
 		(unsigned long long)drops[KSPAN_DROP_RINGBUF_FULL],
 		(unsigned long long)drops[KSPAN_DROP_TRUNCATED], (unsigned long long)bs.dropped,
-		(unsigned long long)bs.export_failures, a->targets.n);
+		(unsigned long long)bs.export_failures, a->targets.n,
+		(unsigned long long)ps.correlate.peer_linked,
+		(unsigned long long)ps.correlate.ambiguous,
+		(unsigned long long)(ps.usdt.end_without_start + ps.usdt.op_without_span +
+				     ps.correlate.closed_by_agent),
+		(unsigned long long)ps.correlate.closed_by_agent);
 	a->last_records = ps.records;
-	a->last_spans = ps.spans;
+	a->last_spans = spans;
 }
 
 static void on_tick(struct agent *a)
@@ -168,6 +204,8 @@ static void on_tick(struct agent *a)
 	a->ticks++;
 	kspan_pipeline_tick(a->pipe);
 	kspan_usdt_attacher_tick(a->usdt);
+	if (a->tree)
+		kspan_trace_tree_expire(a->tree);
 	if (a->cfg->stats_interval_s && a->ticks % a->cfg->stats_interval_s == 0)
 		print_stats(a, a->cfg->stats_interval_s);
 }
@@ -255,7 +293,6 @@ int kspan_agent_run(const struct kspan_config *cfg)
 	struct kspan_loader_opts lo = { .capture_bytes = cfg->capture_bytes,
 					.ring_bytes = cfg->ring_size };
 	const struct kspan_exe_id *exes;
-	struct otel_span_exporter *exp;
 	size_t n_exes;
 	int rc = 1, err;
 
@@ -265,12 +302,7 @@ int kspan_agent_run(const struct kspan_config *cfg)
 	kspan_targets_init(&a.targets, NULL);
 	a.targets.on_change = on_target_change;
 	a.targets.ctx = &a;
-	exp = make_exporter();
-	if (exp)
-		a.batch = otel_batch_span_processor_new(exp, NULL);
-	else if (errno)
-		fprintf(stderr, "kspan: no exporter (%s); spans are not exported\n",
-			strerror(errno));
+	make_processor(&a);
 	a.pipe = kspan_pipeline_new(&(struct kspan_pipeline_opts){
 		.processor = a.batch,
 		.capture_query = cfg->capture_query,

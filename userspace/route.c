@@ -133,6 +133,35 @@ static bool is_token(const char *s, size_t n)
 	return false;
 }
 
+static bool is_sep(unsigned char c)
+{
+	return c == '-' || c == '_';
+}
+
+/*
+ * A coded identifier: letters, then a number set off by a separator, as in
+ * "sku-1", "order_1234", "INV-2024-001". A number glued to letters ("v2",
+ * "html5", "api-v2") is a name, not an id, and so is a version ("jquery-3.6.0").
+ */
+static bool is_coded(const char *s, size_t n)
+{
+	bool alpha = false;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t j = i;
+
+		alpha |= is_alpha((unsigned char)s[i]);
+		if (!is_digit((unsigned char)s[i]) || !i || !is_sep((unsigned char)s[i - 1]))
+			continue;
+		while (j < n && is_digit((unsigned char)s[j]))
+			j++;
+		if (alpha && (j == n || is_sep((unsigned char)s[j])))
+			return true;
+		i = j - 1;
+	}
+	return false;
+}
+
 /* Percent-decodes s[0..n) into out (at most cap bytes); the decoded length. */
 static size_t pct_decode(const char *s, size_t n, char *out, size_t cap)
 {
@@ -163,7 +192,7 @@ static bool is_id(const char *raw, size_t raw_len)
 		return true;
 	return all_of(buf, n, is_digit) || is_uuid(buf, n) ||
 	       (n >= 8 && all_of(buf, n, is_hex) && has_digit(buf, n)) || is_date(buf, n) ||
-	       is_email(buf, n) || is_token(buf, n);
+	       is_email(buf, n) || is_token(buf, n) || is_coded(buf, n);
 }
 
 struct out {

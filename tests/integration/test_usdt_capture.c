@@ -9,8 +9,8 @@
  * the THREAD_EXIT record of a thread that ends while others remain; then the agent
  * (build/kspan --pid) doing all of it by itself. Needs root.
  *
- * The library is built here, from tests/servers/usdt_app.c with -DUSDT_APP_LIBRARY, by
- * the C compiler (the Makefile builds no shared objects for tests yet).
+ * The library is tests/servers/usdt_app.c built with -DUSDT_APP_LIBRARY by the Makefile
+ * (build/tests/servers/libusdt_app.so).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -55,7 +55,7 @@ static struct {
 	size_t n;
 	char log[8192];
 	char app[PATH_MAX], app_real[PATH_MAX], kspan[PATH_MAX];
-	char tmp[64], lib[128];
+	char lib[PATH_MAX];
 } g;
 
 /* usdt_app, driven through its stdin; its answers come on out. */
@@ -104,47 +104,11 @@ static int quiet_libbpf(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, args);
 }
 
-/* The directory holding tests/servers/usdt_app.c: up from this binary until it is found. */
-static void source_root(char *out, size_t size)
-{
-	char dir[PATH_MAX], probe[PATH_MAX + 64];
-
-	assert_non_null(realpath("/proc/self/exe", dir));
-	while (strcmp(dir, "/")) {
-		snprintf(dir, sizeof(dir), "%s", dirname(dir));
-		snprintf(probe, sizeof(probe), "%s/tests/servers/usdt_app.c", dir);
-		if (access(probe, R_OK) == 0) {
-			snprintf(out, size, "%s", dir);
-			return;
-		}
-	}
-	fail_msg("tests/servers/usdt_app.c not found above this binary");
-}
-
-/* The shared library of usdt_app.c (see the top of this file). */
-static int build_library(void)
-{
-	char root[PATH_MAX], cmd[3 * PATH_MAX];
-	const char *cc = getenv("CC") ? getenv("CC") : "cc";
-
-	source_root(root, sizeof(root));
-	snprintf(g.lib, sizeof(g.lib), "%s/libusdt_app.so", g.tmp);
-	snprintf(cmd, sizeof(cmd),
-		 "%s -shared -fPIC -O2 -Wall -Wextra -Werror -DUSDT_APP_LIBRARY -I'%s/sdk/include' "
-		 "'%s/tests/servers/usdt_app.c' -o '%s'",
-		 cc, root, root, g.lib);
-	if (system(cmd) != 0) {
-		fprintf(stderr, "building the test library failed: %s\n", cmd);
-		return -1;
-	}
-	return 0;
-}
-
 static int setup(void **state)
 {
 	struct kspan_loader_opts lo = { .log = log_to_buffer };
 	struct kspan_usdt_opts uo = { .log = log_to_buffer };
-	char self[PATH_MAX], *dir;
+	char self[PATH_MAX], lib[PATH_MAX + 32], *dir;
 	ssize_t n;
 
 	(void)state;
@@ -164,9 +128,12 @@ static int setup(void **state)
 		fprintf(stderr, "%s: %s\n", g.app, strerror(errno));
 		return -1;
 	}
-	snprintf(g.tmp, sizeof(g.tmp), "/tmp/kspan-usdt-XXXXXX");
-	if (!mkdtemp(g.tmp) || build_library())
+	/* as the process's maps name it */
+	snprintf(lib, sizeof(lib), "%s/../servers/libusdt_app.so", dir);
+	if (!realpath(lib, g.lib)) {
+		fprintf(stderr, "%s: %s\n", lib, strerror(errno));
 		return -1;
+	}
 	g.l = kspan_loader_open(&lo);
 	if (!g.l || kspan_loader_attach(g.l)) {
 		fprintf(stderr, "loader: %s\n", g.l ? kspan_loader_reason(g.l) : strerror(errno));
@@ -179,15 +146,12 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
 	forget_records();
 	ring_buffer__free(g.rb);
 	kspan_usdt_attacher_free(g.u);
 	kspan_loader_destroy(g.l);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", g.tmp);
-	return system(cmd);
+	return 0;
 }
 
 /* Each test: no log left over, no process left behind. */
@@ -515,7 +479,7 @@ static void test_library_loaded_later_is_attached_by_the_rescan(void **state)
 {
 	struct kspan_usdt_opts uo = { .rescan_ms = 100, .log = log_to_buffer };
 	struct kspan_usdt_attacher *u = kspan_usdt_attacher_new(kspan_loader_usdt_prog(g.l), &uo);
-	char line[256], want[256];
+	char line[PATH_MAX + 128], want[PATH_MAX + 64];
 	struct app a = app_start();
 	size_t i = 0;
 	int tid, tries;

@@ -52,6 +52,11 @@ static void test_table(void **state)
 		{ "/deadbeef", "/deadbeef" }, /* hex letters only: a word */
 		{ "/abc1234", "/abc1234" }, /* hex with a digit but only 7 long */
 		{ "/api-v2-user-settings", "/api-v2-user-settings" }, /* slug, no mixed run of 8 */
+		{ "/v2/html5", "/v2/html5" }, /* numbers glued to letters: names */
+		{ "/quote/sku-1", "/quote/{id}" }, /* coded ids: a number set off by a separator */
+		{ "/orders/order_1234/items", "/orders/{id}/items" },
+		{ "/inv/INV-2024-001", "/inv/{id}" },
+		{ "/pages/1-intro", "/pages/1-intro" }, /* no letters before the number */
 		{ "/jquery-3.6.0.min.js", "/jquery-3.6.0.min.js" },
 		{ "/user@home", "/user@home" }, /* no domain dot */
 		{ "/2024-13-01", "/2024-13-01" }, /* month 13: not a date */
