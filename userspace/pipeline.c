@@ -379,7 +379,15 @@ static void on_data(struct kspan_pipeline *p, const struct kspan_data_rec *r)
 	p->cur_tid = r->hdr.tid;
 	dir = (r->dir == KSPAN_DIR_INGRESS) == cs->server_side ? KSPAN_MSG_REQUEST :
 								   KSPAN_MSG_RESPONSE;
-	kspan_parser_feed(cs->parser, dir, r->data, r->captured, r->len, r->hdr.ts_ns);
+	/*
+	 * Bytes read were there when the read returned; bytes written left during
+	 * the write, so its start is when they were sent: a client's request then
+	 * starts before the server that reads it, on another CPU, does.
+	 */
+	kspan_parser_feed(cs->parser, dir, r->data, r->captured, r->len,
+			  r->dir == KSPAN_DIR_EGRESS && r->start_ns && r->start_ns <= r->hdr.ts_ns ?
+				  r->start_ns :
+				  r->hdr.ts_ns);
 	if (kspan_parser_status(cs->parser) != KSPAN_PARSER_ACTIVE)
 		stop_tracking(p, c);
 }

@@ -14,8 +14,11 @@
 #include <linux/types.h>
 #include "kspan.h"
 
-/* The DATA records' start_ns is their ts_ns minus this: a syscall of 1 µs. */
-#define REC_SYSCALL_NS 1000
+/*
+ * The DATA records' start_ns is their ts_ns minus this: syscalls take no time
+ * unless a test sets start_ns on the record it got back.
+ */
+#define REC_SYSCALL_NS 0
 
 /* Records back to back; a returned record pointer is valid until the next append. */
 struct rec_stream {

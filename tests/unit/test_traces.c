@@ -325,6 +325,46 @@ static void test_chain_of_three(void **state)
 	assert_int_equal(stats().correlate.peer_linked, 2);
 }
 
+/*
+ * Bytes written leave during the write: a CLIENT span starts when its write
+ * started, so it starts before the SERVER span of the process that read the
+ * request on another CPU, even when that read ended before the write returned.
+ */
+static void test_write_start_is_send_time(void **state)
+{
+	const struct rec_sock *sa = sock(A, 101, 5), *ca = sock(A, 101, 6);
+	const struct rec_sock *sb = sock(B, 201, 5);
+	const struct otel_span_data *client = NULL, *server = NULL;
+	struct kspan_data_rec *w;
+	uint64_t t = T0;
+
+	(void)state;
+	accepted(sa, t, 8080, 50000);
+	rec_data_str(&rs, sa, t + 1 * US, KSPAN_DIR_INGRESS, GET("/a"));
+	connected(ca, t + 2 * US, 40100, 9090);
+	accepted(sb, t + 3 * US, 9090, 40100);
+	w = rec_data_str(&rs, ca, t + 20 * US, KSPAN_DIR_EGRESS, GET("/b"));
+	w->start_ns = t + 10 * US; /* the write ran from 10 to 20 µs */
+	rec_data_str(&rs, sb, t + 15 * US, KSPAN_DIR_INGRESS, GET("/b"));
+	w = rec_data_str(&rs, sb, t + 40 * US, KSPAN_DIR_EGRESS, ok());
+	w->start_ns = t + 30 * US;
+	rec_data_str(&rs, ca, t + 45 * US, KSPAN_DIR_INGRESS, ok());
+	w = rec_data_str(&rs, sa, t + 60 * US, KSPAN_DIR_EGRESS, ok());
+	w->start_ns = t + 50 * US;
+	rec_stream_feed(&rs, pl);
+
+	assert_int_equal(col.n, 3);
+	server = col.spans[0];
+	client = col.spans[1];
+	assert_int_equal(server->kind, OTEL_SPAN_KIND_SERVER);
+	assert_int_equal(client->kind, OTEL_SPAN_KIND_CLIENT);
+	assert_child(server, client);
+	assert_child(client, col.spans[2]);
+	assert_int_equal(client->end_time_ns - client->start_time_ns, 35 * US); /* 10 to 45 */
+	assert_int_equal(server->end_time_ns - server->start_time_ns, 15 * US); /* 15 to 30 */
+	assert_int_equal(col.spans[2]->end_time_ns - col.spans[2]->start_time_ns, 49 * US);
+}
+
 /* Two threads of A, each serving a request and calling B: never cross-linked. */
 static void test_concurrent_threads_not_cross_linked(void **state)
 {
@@ -587,6 +627,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_invalid_traceparent_ignored, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_traceparent_wins_over_peer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chain_of_three, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_start_is_send_time, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_threads_not_cross_linked, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_event_loop_left_unparented, setup, teardown),
