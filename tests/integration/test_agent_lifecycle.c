@@ -125,17 +125,17 @@ static void test_exe_started_later_and_restarted(void **state)
 	first = s.c.pid;
 	get_user(s.port, "1");
 	assert_int_equal(run_wait_spans(r, 1, 5000), 1);
-	assert_true(run_wait_line(agent.out, "targets 1\n", line, sizeof(line), LINE_MS));
+	assert_true(run_wait_line(agent.out, "targets 1;", line, sizeof(line), LINE_MS));
 	server_stop(&s);
 	/* The agent forgets the exited process... */
-	assert_true(run_wait_line(agent.out, "targets 0\n", line, sizeof(line), LINE_MS));
+	assert_true(run_wait_line(agent.out, "targets 0;", line, sizeof(line), LINE_MS));
 
 	/* ...and picks up the new one, without a restart. */
 	s = server_start();
 	assert_int_not_equal(s.c.pid, first);
 	get_user(s.port, "2");
 	assert_int_equal(run_wait_spans(r, 2, 5000), 2);
-	assert_true(run_wait_line(agent.out, "targets 1\n", line, sizeof(line), LINE_MS));
+	assert_true(run_wait_line(agent.out, "targets 1;", line, sizeof(line), LINE_MS));
 	server_stop(&s);
 	agent_stop(&agent);
 

@@ -409,6 +409,41 @@ static void test_concurrent_requests_not_cross_linked(void **state)
 		}
 }
 
+/* With no collector, the agent prints the trees on stdout. */
+static void test_console_trees(void **state)
+{
+	char kspan[300], quote_pid[16], rates_pid[16], line[1024], body[512];
+	bool server = false, client = false, deep = false;
+
+	(void)state;
+	snprintf(kspan, sizeof(kspan), "%s/kspan", build);
+	snprintf(quote_pid, sizeof(quote_pid), "%d", g.quote.pid);
+	snprintf(rates_pid, sizeof(rates_pid), "%d", g.rates.pid);
+	char *argv[] = { kspan, "--pid", quote_pid, "--pid", rates_pid, "--no-stats", NULL };
+	struct run_child console = run_spawn(argv, NULL, RUN_STDOUT);
+
+	/* Its log goes to stderr, which this test inherits: wait for the probes to fire. */
+	for (int i = 0; i < 100 && !client; i++) {
+		get("/quote/sku-5?qty=2", NULL, body, sizeof(body));
+		client = run_wait_line(console.out, "CLIENT GET /rates/{id}", line, sizeof(line),
+				       200);
+	}
+	assert_true(client);
+	assert_true(run_wait_line(console.out, "SERVER GET /rates/{id} [rates-service]", line,
+				  sizeof(line), LINE_MS));
+	assert_non_null(strstr(line, "│  │  └─ SERVER")); /* under the CLIENT, under compute */
+	assert_true(run_wait_line(console.out, "INTERNAL round to cents", line, sizeof(line),
+				  LINE_MS));
+	deep = strstr(line, "│     └─ INTERNAL round to cents") != NULL;
+	assert_true(deep);
+	assert_true(run_wait_line(console.out, "INTERNAL apply discount", line, sizeof(line),
+				  LINE_MS));
+	server = strstr(line, "   └─ INTERNAL apply discount") != NULL;
+	assert_true(server);
+	kill(console.pid, SIGTERM);
+	run_expect_exit0(&console, EXIT_MS);
+}
+
 int main(void)
 {
 	const char *b = getenv("BUILD");
@@ -418,6 +453,7 @@ int main(void)
 		cmocka_unit_test(test_traceparent_continued),
 		cmocka_unit_test(test_invalid_traceparent_ignored),
 		cmocka_unit_test(test_concurrent_requests_not_cross_linked),
+		cmocka_unit_test(test_console_trees),
 	};
 
 	snprintf(build, sizeof(build), "%s", b && *b ? b : "build");
