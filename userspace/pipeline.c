@@ -28,6 +28,7 @@
 #include "pipeline.h"
 #include "proc_resource.h"
 #include "proto_http1.h"
+#include "protocols.h"
 #include "usdt_span.h"
 
 #define CONN_CAPACITY_DEFAULT 65536
@@ -38,7 +39,7 @@
 
 enum conn_proto {
 	PROTO_UNDECIDED = 0,
-	PROTO_HTTP1,
+	PROTO_TRACKED, /* conn_state.proto says which */
 	PROTO_NONE, /* not tracked */
 };
 
@@ -47,6 +48,7 @@ struct conn_state {
 	struct kspan_pipeline *p;
 	struct kspan_conn *c;
 	struct kspan_parser *parser;
+	const struct kspan_protocol *proto;
 	bool server_side;
 	uint8_t tries;
 	/* refs of the requests parsed and not yet answered, oldest first (ref->next) */
@@ -320,25 +322,29 @@ static void stop_tracking(struct kspan_pipeline *p, struct kspan_conn *c)
 	p->stats.not_tracked++;
 }
 
-/* Decide from the first bytes whether (and how) to parse a connection. */
+/*
+ * Decide from the first bytes whether (and how) to parse a connection: the
+ * protocol that claims them; with a known role and bytes nobody claims (a
+ * first read of one byte), HTTP/1.x, whose parser says soon enough whether
+ * they are. A protocol of clients only (databases) is not tracked on the
+ * server side.
+ */
 static struct conn_state *start_tracking(struct kspan_pipeline *p, struct kspan_conn *c,
 					 const struct kspan_data_rec *r)
 {
 	struct conn_state *cs = conn_state_get(p, c);
+	const struct kspan_protocol *proto;
 	enum kspan_msg_dir dir;
-	int conf;
 
 	if (!cs)
 		return NULL;
+	proto = r->captured ? kspan_protocol_detect(r->data, r->captured, &dir) : NULL;
 	if (c->role == KSPAN_ROLE_SERVER || c->role == KSPAN_ROLE_CLIENT) {
-		/*
-		 * The role gives the direction; the parser itself says when the bytes
-		 * are not HTTP (a first read of one byte cannot be classified yet).
-		 */
 		cs->server_side = c->role == KSPAN_ROLE_SERVER;
+		if (!proto)
+			proto = kspan_protocol_http1();
 	} else {
-		conf = r->captured ? kspan_http1_detect(r->data, r->captured, &dir) : 0;
-		if (!conf) {
+		if (!proto) {
 			if (++cs->tries >= DETECT_TRIES)
 				stop_tracking(p, c);
 			return NULL;
@@ -348,13 +354,18 @@ static struct conn_state *start_tracking(struct kspan_pipeline *p, struct kspan_
 		if (!cs->server_side && !cs->peer.registered)
 			kspan_peer_register(p->corr, &cs->peer, &c->local, &c->remote);
 	}
-	cs->parser = kspan_parser_new(&kspan_http1_parser_ops, on_parser_event, cs,
+	if (proto->client_only && cs->server_side) {
+		stop_tracking(p, c);
+		return NULL;
+	}
+	cs->proto = proto;
+	cs->parser = kspan_parser_new(proto->ops, on_parser_event, cs,
 				      c->role == KSPAN_ROLE_UNKNOWN ? KSPAN_PARSER_MIDSTREAM : 0);
 	if (!cs->parser) {
 		stop_tracking(p, c);
 		return NULL;
 	}
-	c->proto = PROTO_HTTP1;
+	c->proto = PROTO_TRACKED;
 	return cs;
 }
 
@@ -373,7 +384,7 @@ static void on_data(struct kspan_pipeline *p, const struct kspan_data_rec *r)
 	c->last_ns = r->hdr.ts_ns;
 	if (c->proto == PROTO_NONE)
 		return;
-	cs = c->proto == PROTO_HTTP1 ? c->proto_state : start_tracking(p, c, r);
+	cs = c->proto == PROTO_TRACKED ? c->proto_state : start_tracking(p, c, r);
 	if (!cs)
 		return;
 	p->cur_tid = r->hdr.tid;
