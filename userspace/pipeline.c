@@ -22,6 +22,7 @@
 #include "cli.h"
 #include "conn.h"
 #include "correlate.h"
+#include "db_span.h"
 #include "http_span.h"
 #include "kspan.h"
 #include "ktime.h"
@@ -68,6 +69,7 @@ struct kspan_pipeline {
 	struct kspan_conn_table *conns;
 	struct kspan_ktime kt;
 	struct kspan_http_span_opts span_opts;
+	struct kspan_db_span_opts db_opts;
 	struct proc_entry *procs[PROC_BUCKETS];
 	struct kspan_pipeline_stats stats;
 	struct kspan_correlate *corr;
@@ -147,7 +149,7 @@ static otel_tracer *tracer_for(void *ctx, uint32_t tgid)
 static struct kspan_span_ref *request_ref(struct conn_state *cs,
 					  const struct kspan_parser_event *ev, bool open)
 {
-	const struct kspan_http1_exchange *x = ev->detail;
+	bool http = cs->proto->family == KSPAN_FAMILY_HTTP;
 	struct kspan_pipeline *p = cs->p;
 	struct kspan_conn *c = cs->c;
 	struct kspan_span_ref *r, *parent;
@@ -155,9 +157,14 @@ static struct kspan_span_ref *request_ref(struct conn_state *cs,
 	char name[sizeof(((struct kspan_http_span *)0)->name)];
 	size_t len;
 
-	if (!x)
+	if (!ev->detail)
 		return NULL;
-	len = kspan_http_span_name(x, name, sizeof(name));
+	/* A database span is named from its sanitized text when it ends; until then, its system. */
+	if (http)
+		len = kspan_http_span_name(ev->detail, name, sizeof(name));
+	else
+		len = (size_t)snprintf(name, sizeof(name), "%s",
+				       ((const struct kspan_db_exchange *)ev->detail)->system);
 	r = kspan_ref_new(p->corr, cs->server_side ? OTEL_SPAN_KIND_SERVER : OTEL_SPAN_KIND_CLIENT,
 			  c->tgid, p->cur_tid, ev->req_first_ns, name, len);
 	if (!r)
@@ -165,7 +172,7 @@ static struct kspan_span_ref *request_ref(struct conn_state *cs,
 	r->seq = ev->req_seq;
 	if (cs->server_side) {
 		/* A caller's valid traceparent wins; else a traced client on this node. */
-		remote = kspan_http_remote_parent(x);
+		remote = http ? kspan_http_remote_parent(ev->detail) : NULL;
 		if (remote)
 			kspan_ref_set_remote(r, remote);
 		else
@@ -230,20 +237,34 @@ static void request_close(struct conn_state *cs, const struct kspan_parser_event
 	uint64_t end_ns = ev->resp_last_ns				? ev->resp_last_ns :
 			  ev->flags & KSPAN_PEF_NO_RESPONSE && cs->c->last_ns ? cs->c->last_ns :
 									      ev->req_last_ns;
-	struct kspan_http_span hs;
+	union {
+		struct kspan_http_span http;
+		struct kspan_db_span db;
+	} d;
 	otel_span *span;
 
 	if (!r)
 		r = request_ref(cs, ev, false); /* answered before it was all read */
 	if (!r)
 		return;
-	kspan_http_span_describe(&hs, cs->c, cs->server_side, ev->detail, &p->span_opts);
-	span = kspan_ref_span(p->corr, r, hs.name, hs.attrs, hs.n_attrs);
-	if (span) {
-		if (hs.error)
+	if (cs->proto->family == KSPAN_FAMILY_HTTP) {
+		kspan_http_span_describe(&d.http, cs->c, cs->server_side, ev->detail, &p->span_opts);
+		span = kspan_ref_span(p->corr, r, d.http.name, d.http.attrs, d.http.n_attrs);
+		if (span && d.http.error)
 			otel_span_set_status(span, OTEL_STATUS_ERROR, NULL);
-		p->stats.spans++;
+	} else {
+		kspan_db_span_describe(&d.db, cs->c, ev->detail, &p->db_opts);
+		span = kspan_ref_span(p->corr, r, d.db.name, d.db.attrs, d.db.n_attrs);
+		if (span && d.db.error)
+			otel_span_set_status(span, OTEL_STATUS_ERROR, d.db.status_description);
+		if (span && !d.db.error && (ev->flags & KSPAN_PEF_NO_RESPONSE)) {
+			/* the connection ended (or lost its place) before the reply */
+			otel_span_set_attribute_str(span, "error.type", "no_response");
+			otel_span_set_status(span, OTEL_STATUS_ERROR, NULL);
+		}
 	}
+	if (span)
+		p->stats.spans++;
 	kspan_correlate_pop(p->corr, r, end_ns);
 	kspan_peer_forget(p->corr, r);
 	kspan_ref_end(p->corr, r, end_ns);
