@@ -28,7 +28,8 @@
 # Environment: BUILD (build), PAIRS (3), DURATION (seconds per run, 10), CONNS (16),
 # THREADS (1), PROG_STATS (1: also print run_cnt and ns/run per BPF program of the last
 # with-agent run), BPF_STATS (1; 0: leave kernel.bpf_stats_enabled off, which takes two clock
-# reads per program run out of the with-agent runs; BPF ns/req then reads 0).
+# reads per program run out of the with-agent runs; BPF ns/req then reads 0), KSPAN_FLAVOR (passed
+# to the agent, which then tries only that hook flavor, e.g. "socket"; unset: the agent chooses).
 
 BUILD=${BUILD:-build}
 PAIRS=${PAIRS:-3}
@@ -194,7 +195,7 @@ wrk_agent_compare() {
 	echo
 	echo "$(uname -srm), $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 	echo "$2, wrk -t$THREADS -c$CONNS -d${DURATION}s --latency $URL, $PAIRS pairs"
-	echo "kspan $SELECT --stats-interval 1, OTEL_TRACES_EXPORTER=none (last row: console > /dev/null)"
+	echo "${KSPAN_FLAVOR:+KSPAN_FLAVOR=$KSPAN_FLAVOR }kspan $SELECT --stats-interval 1, OTEL_TRACES_EXPORTER=none (last row: console > /dev/null)"
 	echo
 	: >"$work/off.all"
 	: >"$work/on.all"

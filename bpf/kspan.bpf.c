@@ -7,13 +7,17 @@
  * also keep `targets` current in the kernel, without a round trip, and the exit of
  * one thread of a target), and USDT (an otel:* probe of <otel/usdt.h> fired).
  *
- * The same capture has three hook flavors; the loader (userspace/loader.c)
+ * The same capture has four hook flavors; the loader (userspace/loader.c)
  * autoloads exactly one of them, chosen at run time:
  *   fentry/fexit on the syscall functions   programs fe_* / fx_*  (cheapest)
  *   kprobe/kretprobe on the syscall functions  ks_* / kr_*
+ *   socket tracepoints (tp_btf, 6.3+, x86-64)  sk_*
  *   syscall tracepoints                        tp_enter_* / tp_exit_*
- * The first two cost nothing to threads that are not traced; syscall tracepoints
- * put every thread on the slow syscall path, so they are the fallback.
+ * The first three cost nothing to threads that are not traced; syscall tracepoints
+ * put every thread on the slow syscall path, so they are the fallback. The socket
+ * flavor hooks no syscall: it sees each send/recv of a socket as it completes and
+ * takes the syscall and its arguments from the task's saved user registers (see
+ * "Flavor 4" below for what that does not see).
  * The proc_* programs (raw tracepoints) and kspan_usdt are loaded with every flavor.
  * kspan_usdt has no attach point of its own: userspace/usdt_attach.c attaches it to
  * each otel:* probe of each target, with the probe's enum kspan_usdt_probe as cookie.
@@ -56,6 +60,7 @@ enum {
 	CALL_ACCEPT = 100,
 	CALL_CONNECT,
 	CALL_CLOSE,
+	CALL_SEND_START, /* socket flavor: a TCP send began (start_ns) on socket sk */
 };
 
 /* What the enter half leaves for the exit half, per thread. */
@@ -63,7 +68,7 @@ struct call_args {
 	__u64 start_ns;
 	__u64 buf; /* buffer, iovec array or user_msghdr, by call */
 	__u64 count; /* iovcnt for readv/writev */
-	__u64 sk; /* struct sock * of a TCP socket fd, 0 for anything else */
+	__u64 sk; /* struct sock * of a TCP socket fd (or of CALL_SEND_START), else 0 */
 	__s32 fd;
 	__u32 call;
 };
@@ -72,6 +77,16 @@ struct call_args {
 struct fd_key {
 	__u32 tgid;
 	__s32 fd;
+};
+
+/*
+ * What `known` keeps of that socket: the cookie its CONN carried and, with the socket
+ * flavor, the kernel's own socket cookie, which is never reused: a socket at the
+ * recycled address of one whose close went unseen is still told apart. 0 elsewhere.
+ */
+struct known_sock {
+	__u64 cookie;
+	__u64 gen;
 };
 
 /* The DATA record under construction: twice the largest copy, so the verifier can see
@@ -106,13 +121,24 @@ struct {
 	__type(value, struct call_args);
 } args SEC(".maps");
 
-/* (tgid, fd) -> socket cookie reported in the last CONN; LRU: exits leave entries behind. */
+/* (tgid, fd) -> the socket reported in the last CONN; LRU: exits leave entries behind. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
 	__type(key, struct fd_key);
-	__type(value, __u64);
+	__type(value, struct known_sock);
 } known SEC(".maps");
+
+/*
+ * Socket flavor: sockets a target is connecting (kernel socket cookie -> 1), so that
+ * their CONN, sent at the first I/O once the local address is bound, says CLIENT.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, __u32);
+} connecting SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -185,21 +211,28 @@ static __always_inline void fill_hdr(struct kspan_hdr *h, __u16 type, __u32 size
  * of a target, and a helper call per field cost several times as much); past the fd
  * table CO-RE reads, because the direct form (the bpf_rdonly_cast kfunc) needs 6.2+.
  */
-static __always_inline struct sock *fd_to_sock(int fd)
+static __always_inline struct file *fd_to_file(int fd)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct fdtable *fdt = task->files->fdt;
 	struct file *file = NULL;
-	struct socket *sock;
-	struct sock *sk;
-	__u16 family;
 
 	if (fd < 0 || !fdt || (unsigned int)fd >= fdt->max_fds)
 		return NULL;
 	/* fd[] is an array of pointers: the one read with a variable index. */
-	if (bpf_probe_read_kernel(&file, sizeof(file), &fdt->fd[fd]) || !file)
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fdt->fd[fd]))
 		return NULL;
-	if ((BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
+	return file;
+}
+
+static __always_inline struct sock *fd_to_sock(int fd)
+{
+	struct file *file = fd_to_file(fd);
+	struct socket *sock;
+	struct sock *sk;
+	__u16 family;
+
+	if (!file || (BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
 		return NULL;
 	sock = BPF_CORE_READ(file, private_data);
 	if (!sock || BPF_CORE_READ(sock, type) != SOCK_STREAM)
@@ -257,14 +290,16 @@ static __always_inline void read_addrs(struct sock *sk, struct kspan_addr *local
 
 /* ------------------------------------------------------------------ records */
 
-static __always_inline void emit_conn(int fd, struct sock *sk, __u32 role)
+/* gen: the kernel's socket cookie (socket flavor) or 0; see struct known_sock. */
+static __always_inline void emit_conn(int fd, struct sock *sk, __u32 role, __u64 gen)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct fd_key key = { .tgid = id >> 32, .fd = fd };
-	__u64 cookie = sock_cookie(sk);
+	struct known_sock k = { .cookie = sock_cookie(sk), .gen = gen };
+	__u64 cookie = k.cookie;
 	struct kspan_conn_rec *r;
 
-	bpf_map_update_elem(&known, &key, &cookie, BPF_ANY);
+	bpf_map_update_elem(&known, &key, &k, BPF_ANY);
 	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
 	if (!r) {
 		count_drop(KSPAN_DROP_RINGBUF_FULL);
@@ -284,35 +319,44 @@ static __always_inline __u64 ensure_known(int fd, struct sock *sk)
 {
 	struct fd_key key = { .tgid = bpf_get_current_pid_tgid() >> 32, .fd = fd };
 	__u64 cookie = sock_cookie(sk);
-	__u64 *seen = bpf_map_lookup_elem(&known, &key);
+	struct known_sock *seen = bpf_map_lookup_elem(&known, &key);
 
-	if (!seen || *seen != cookie)
-		emit_conn(fd, sk, KSPAN_ROLE_UNKNOWN);
+	if (!seen || seen->cookie != cookie)
+		emit_conn(fd, sk, KSPAN_ROLE_UNKNOWN, 0);
 	return cookie;
 }
 
-static __always_inline void emit_close(int fd)
+/* The CLOSE record of fd, whose socket had this cookie. */
+static __always_inline void emit_close_rec(int fd, __u64 cookie)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	struct fd_key key = { .tgid = id >> 32, .fd = fd };
-	struct kspan_close_rec *r;
-	__u64 *cookie = bpf_map_lookup_elem(&known, &key);
-	__u64 c;
+	struct kspan_close_rec *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
 
-	if (!cookie)
-		return;
-	c = *cookie;
-	bpf_map_delete_elem(&known, &key);
-	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
 	if (!r) {
 		count_drop(KSPAN_DROP_RINGBUF_FULL);
 		return;
 	}
-	fill_hdr(&r->hdr, KSPAN_REC_CLOSE, sizeof(*r), id);
+	fill_hdr(&r->hdr, KSPAN_REC_CLOSE, sizeof(*r), bpf_get_current_pid_tgid());
 	r->fd = fd;
 	r->pad = 0;
-	r->sock_cookie = c;
+	r->sock_cookie = cookie;
 	bpf_ringbuf_submit(r, submit_flags());
+}
+
+/*
+ * fd of the current process was closed: if it was a known socket (the one of this
+ * struct known_sock gen, unless only_gen is 0), forget it and say so.
+ */
+static __always_inline void emit_close(int fd, __u64 only_gen)
+{
+	struct fd_key key = { .tgid = bpf_get_current_pid_tgid() >> 32, .fd = fd };
+	struct known_sock *k = bpf_map_lookup_elem(&known, &key);
+	__u64 c;
+
+	if (!k || (only_gen && k->gen != only_gen))
+		return;
+	c = k->cookie;
+	bpf_map_delete_elem(&known, &key);
+	emit_close_rec(fd, c);
 }
 
 /* Copy want (<= KSPAN_MAX_CAPTURE) bytes of one user buffer; returns the bytes copied. */
@@ -364,6 +408,14 @@ static __always_inline __u32 copy_iov(__u8 *data, __u64 iovp, __u64 iovcnt, __u3
 	return off;
 }
 
+static __always_inline __u16 call_dir(__u32 call)
+{
+	return call == KSPAN_IO_READ || call == KSPAN_IO_READV || call == KSPAN_IO_RECVFROM ||
+			       call == KSPAN_IO_RECVMSG ?
+		       KSPAN_DIR_INGRESS :
+		       KSPAN_DIR_EGRESS;
+}
+
 static __always_inline void emit_data(const struct call_args *a, __u32 len, __u64 cookie)
 {
 	__u32 cap = capture_bytes < KSPAN_MAX_CAPTURE ? capture_bytes : KSPAN_MAX_CAPTURE;
@@ -372,7 +424,6 @@ static __always_inline void emit_data(const struct call_args *a, __u32 len, __u6
 	struct user_msghdr msg;
 	bool fault = false;
 	struct scratch *s;
-	__u8 dir;
 
 	s = bpf_map_lookup_elem(&scratch, &key);
 	if (!s)
@@ -407,10 +458,6 @@ static __always_inline void emit_data(const struct call_args *a, __u32 len, __u6
 	else if (a->call != KSPAN_IO_SENDFILE && (len > want || got < want))
 		count_drop(KSPAN_DROP_TRUNCATED); /* past capture_bytes, or past KSPAN_MAX_IOV */
 
-	dir = a->call == KSPAN_IO_READ || a->call == KSPAN_IO_READV ||
-			      a->call == KSPAN_IO_RECVFROM || a->call == KSPAN_IO_RECVMSG ?
-		      KSPAN_DIR_INGRESS :
-		      KSPAN_DIR_EGRESS;
 	got &= DATA_AREA - 1; /* got <= KSPAN_MAX_CAPTURE: for the verifier */
 	for (i = 0; i < 8; i++) /* explicit zero padding up to the next 8 bytes */
 		r->data[(got + i) & (DATA_AREA - 1)] = 0;
@@ -418,7 +465,7 @@ static __always_inline void emit_data(const struct call_args *a, __u32 len, __u6
 
 	fill_hdr(&r->hdr, KSPAN_REC_DATA, size, bpf_get_current_pid_tgid());
 	r->fd = a->fd;
-	r->dir = dir;
+	r->dir = call_dir(a->call);
 	r->call = a->call;
 	r->sock_cookie = cookie;
 	r->start_ns = a->start_ns;
@@ -453,26 +500,55 @@ static __always_inline int on_enter(__u32 call, long fd, __u64 buf, __u64 count)
 }
 
 /*
- * A syscall that entered before the agent attached (a server blocked in read()
- * on a keep-alive connection) exits without its stashed arguments. The task's
- * saved user registers still hold them: x86-64 passes fd, buf, count in rdi,
- * rsi, rdx and the kernel leaves them there. Elsewhere the record is dropped.
+ * The syscall the current thread is in and its first three arguments, from its saved
+ * user registers: x86-64 passes the number in rax (kept in orig_ax) and fd, buf, count
+ * in rdi, rsi, rdx, and the kernel leaves them there for the whole syscall. False
+ * elsewhere, and for a 32-bit syscall (other numbers, other registers).
  */
-static __always_inline bool args_from_regs(__u32 call, struct call_args *a)
+struct user_call {
+	__u64 nr;
+	__u64 arg[3];
+};
+
+#define TS_COMPAT 0x0002 /* x86 thread_info.status: in a 32-bit syscall */
+
+static __always_inline bool current_user_call(struct user_call *u)
 {
 #if defined(__TARGET_ARCH_x86)
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pt_regs *regs;
 
-	a->fd = (__s32)BPF_CORE_READ(regs, di);
-	a->buf = BPF_CORE_READ(regs, si);
-	a->count = BPF_CORE_READ(regs, dx);
-	a->call = call;
-	a->start_ns = bpf_ktime_get_ns();
-	a->sk = call != CALL_ACCEPT && call != CALL_CLOSE ? (__u64)fd_to_sock(a->fd) : 0;
+	if (task->thread_info.status & TS_COMPAT)
+		return false;
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	u->nr = regs->orig_ax;
+	u->arg[0] = regs->di;
+	u->arg[1] = regs->si;
+	u->arg[2] = regs->dx;
 	return true;
 #else
 	return false;
 #endif
+}
+
+/*
+ * A syscall that entered before the agent attached (a server blocked in read()
+ * on a keep-alive connection) exits without its stashed arguments: they are read
+ * back from the saved user registers. Where that is not possible the record is dropped.
+ */
+static __always_inline bool args_from_regs(__u32 call, struct call_args *a)
+{
+	struct user_call u;
+
+	if (!current_user_call(&u))
+		return false;
+	a->fd = (__s32)u.arg[0];
+	a->buf = u.arg[1];
+	a->count = u.arg[2];
+	a->call = call;
+	a->start_ns = bpf_ktime_get_ns();
+	a->sk = call != CALL_ACCEPT && call != CALL_CLOSE ? (__u64)fd_to_sock(a->fd) : 0;
+	return true;
 }
 
 static __always_inline int on_exit(__u32 call, long ret)
@@ -496,17 +572,17 @@ static __always_inline int on_exit(__u32 call, long ret)
 		if (ret >= 0) {
 			sk = fd_to_sock(ret);
 			if (sk)
-				emit_conn(ret, sk, KSPAN_ROLE_SERVER);
+				emit_conn(ret, sk, KSPAN_ROLE_SERVER, 0);
 		}
 		break;
 	case CALL_CONNECT:
 		/* -EINPROGRESS: a non-blocking client; the addresses are set already. */
 		if ((ret == 0 || ret == -EINPROGRESS) && a.sk)
-			emit_conn(a.fd, (struct sock *)a.sk, KSPAN_ROLE_CLIENT);
+			emit_conn(a.fd, (struct sock *)a.sk, KSPAN_ROLE_CLIENT, 0);
 		break;
 	case CALL_CLOSE:
 		if (ret == 0)
-			emit_close(a.fd);
+			emit_close(a.fd, 0);
 		break;
 	default:
 		if (ret > 0 && a.sk)
@@ -593,6 +669,262 @@ CAPTURED_SYSCALLS(KPROBE_PROGS)
 		return on_exit(call, ret);                                        \
 	}
 CAPTURED_SYSCALLS(FENTRY_PROGS)
+
+/* ------------------------------------------------------------------ flavor 4: sockets */
+
+/*
+ * Flavor 4: socket tracepoints, no syscall hook. sock_send_length and sock_recv_length
+ * (6.3+) fire as a send or receive on a socket returns, whatever the syscall: read, write,
+ * readv, writev, recvfrom, sendto, recvmsg, sendmsg, and sendfile and splice to a socket.
+ * The syscall and its arguments come from the saved user registers (current_user_call);
+ * the payload is copied from the user buffer then (filled, for a receive). start_ns of a
+ * send is when tcp_sendmsg_locked began it (optional: a tracepoint of recent kernels), as
+ * the other flavors' syscall entry, before the peer can have the bytes; without it, and
+ * for a receive, the time it returned. Connections:
+ *  - CONN at a socket's first I/O under an fd (a connect binds the local address only
+ *    after the state change that announces it): CLIENT when the target was seen connecting
+ *    it (inet_sock_set_state to SYN_SENT), SERVER for an accepted socket (it inherits its
+ *    listener's backlog) on which nothing moved before, UNKNOWN otherwise.
+ *  - CLOSE when close(2) of the fd moves the socket to FIN_WAIT1, LAST_ACK or CLOSE
+ *    (inet_sock_set_state) or destroys it (tcp_destroy_sock: it was closed already). An fd
+ *    whose close is not seen that way (close_range, dup2 over it, the last reference held
+ *    by another thread's syscall) gets its CLOSE when it is next seen with another socket.
+ * Not captured: recvmmsg, sendmmsg and io_uring (counted as KSPAN_DROP_ARGS_MISSING),
+ * splice from a socket (no recvmsg). x86-64 only (registers and syscall numbers).
+ */
+
+/* x86-64 syscall numbers; current_user_call() says no on other architectures. */
+enum {
+	NR_read = 0,
+	NR_write = 1,
+	NR_close = 3,
+	NR_readv = 19,
+	NR_writev = 20,
+	NR_sendfile = 40,
+	NR_sendto = 44,
+	NR_recvfrom = 45,
+	NR_sendmsg = 46,
+	NR_recvmsg = 47,
+	NR_splice = 275,
+};
+
+#define MSG_PEEK 2
+
+/* The I/O call (fd, buffer, count) syscall u made; false for syscalls not captured. */
+static __always_inline bool io_of_call(const struct user_call *u, struct call_args *a)
+{
+	static const __u32 calls[] = {
+		[NR_read] = KSPAN_IO_READ,	   [NR_write] = KSPAN_IO_WRITE,
+		[NR_readv] = KSPAN_IO_READV,	   [NR_writev] = KSPAN_IO_WRITEV,
+		[NR_sendfile] = KSPAN_IO_SENDFILE, [NR_sendto] = KSPAN_IO_SENDTO,
+		[NR_recvfrom] = KSPAN_IO_RECVFROM, [NR_sendmsg] = KSPAN_IO_SENDMSG,
+		[NR_recvmsg] = KSPAN_IO_RECVMSG,
+	};
+
+	a->fd = (__s32)u->arg[0];
+	a->buf = u->arg[1];
+	a->count = u->arg[2];
+	if (u->nr == NR_splice) { /* splice(fd_in, off_in, fd_out, ...): bytes from a pipe */
+		a->fd = (__s32)u->arg[2];
+		a->call = KSPAN_IO_SENDFILE;
+		return true;
+	}
+	a->call = u->nr < sizeof(calls) / sizeof(calls[0]) ? calls[u->nr] : 0;
+	return a->call != 0;
+}
+
+static __always_inline bool is_tcp_stream(struct sock *sk)
+{
+	__u16 family = sk->__sk_common.skc_family;
+
+	return (family == AF_INET || family == AF_INET6) && sk->sk_type == SOCK_STREAM;
+}
+
+/* Whether fd of the current process is sk's file. */
+static __always_inline bool fd_holds_sock(int fd, struct sock *sk)
+{
+	struct socket *sock = sk->sk_socket;
+	struct file *file = fd_to_file(fd);
+
+	return file && sock && sock->file == file;
+}
+
+/*
+ * The role of sk at its first I/O (moved: the bytes of that I/O, 0 for a peek). Nothing
+ * moved before on an accepted socket when the bytes acknowledged and queued to send, and
+ * the bytes received less those still queued, are exactly this I/O's.
+ */
+static __always_inline __u32 first_io_role(struct sock *sk, __u64 gen, __u16 dir, __u32 moved)
+{
+	struct tcp_sock *tp;
+	__u64 written, consumed;
+
+	if (bpf_map_lookup_elem(&connecting, &gen)) {
+		bpf_map_delete_elem(&connecting, &gen);
+		return KSPAN_ROLE_CLIENT;
+	}
+	if (!sk->sk_max_ack_backlog)
+		return KSPAN_ROLE_UNKNOWN;
+	tp = bpf_skc_to_tcp_sock(sk);
+	if (!tp)
+		return KSPAN_ROLE_UNKNOWN;
+	written = tp->bytes_acked + (__u32)(tp->write_seq - tp->snd_una);
+	consumed = tp->bytes_received - (__u32)(tp->rcv_nxt - tp->copied_seq);
+	if (written == (dir == KSPAN_DIR_EGRESS ? moved : 0) &&
+	    consumed == (dir == KSPAN_DIR_INGRESS ? moved : 0))
+		return KSPAN_ROLE_SERVER;
+	return KSPAN_ROLE_UNKNOWN;
+}
+
+/*
+ * The address a BTF pointer holds, as a plain number: the verifier allows no arithmetic
+ * on the pointer itself (sock_cookie), so it is copied out through the stack.
+ */
+static __always_inline __u64 ptr_value(const void *p)
+{
+	__u64 v = 0;
+
+	bpf_probe_read_kernel(&v, sizeof(v), &p);
+	return v;
+}
+
+/*
+ * The cookie of sk for a record of its I/O through fd, after a CONN if this is the first
+ * (and a CLOSE of the socket fd held before, if that close went unseen); 0 when fd does
+ * not hold sk: the registers were not those of this I/O's syscall.
+ */
+static __always_inline __u64 sk_ensure_known(int fd, struct sock *sk, __u16 dir, __u32 moved)
+{
+	struct fd_key key = { .tgid = bpf_get_current_pid_tgid() >> 32, .fd = fd };
+	struct known_sock *k = bpf_map_lookup_elem(&known, &key);
+	__u64 gen = bpf_get_socket_cookie(sk);
+	struct sock *plain;
+
+	if (k && k->gen == gen)
+		return k->cookie;
+	if (!fd_holds_sock(fd, sk))
+		return 0;
+	if (k)
+		emit_close_rec(fd, k->cookie);
+	plain = (struct sock *)ptr_value(sk);
+	emit_conn(fd, plain, first_io_role(sk, gen, dir, moved), gen);
+	return sock_cookie(plain);
+}
+
+/*
+ * When the send on sk that is returning began (sk_send_start), or 0; the mark is taken
+ * in any case, so that a send it was not made for never finds it.
+ */
+static __always_inline __u64 take_send_start(struct sock *sk)
+{
+	struct call_args *p = bpf_task_storage_get(&args, bpf_get_current_task_btf(), NULL, 0);
+	__u64 t = 0;
+
+	if (p && p->call == CALL_SEND_START) {
+		if (p->sk == (__u64)sk)
+			t = p->start_ns;
+		p->call = 0;
+	}
+	return t;
+}
+
+static __always_inline int on_sock_io(struct sock *sk, int ret, __u16 dir, bool peek)
+{
+	struct call_args a = {};
+	struct user_call u;
+	__u64 cookie;
+
+	if (!is_target(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	a.start_ns = dir == KSPAN_DIR_EGRESS ? take_send_start(sk) : 0;
+	if (ret <= 0 || !is_tcp_stream(sk))
+		return 0;
+	if (!a.start_ns)
+		a.start_ns = bpf_ktime_get_ns();
+	if (!current_user_call(&u) || !io_of_call(&u, &a) || call_dir(a.call) != dir) {
+		count_drop(KSPAN_DROP_ARGS_MISSING);
+		return 0;
+	}
+	cookie = sk_ensure_known(a.fd, sk, dir, peek ? 0 : ret);
+	if (!cookie) {
+		count_drop(KSPAN_DROP_ARGS_MISSING);
+		return 0;
+	}
+	emit_data(&a, (__u32)ret, cookie);
+	return 0;
+}
+
+/*
+ * A TCP send's copy loop, once per round: the first round of a send by a target marks
+ * when it began, before any byte can have reached the peer (on loopback the peer is
+ * woken inside the send). Loaded only where the kernel has the tracepoint.
+ */
+SEC("tp_btf/tcp_sendmsg_locked")
+int BPF_PROG(sk_send_start, struct sock *sk, struct msghdr *msg, struct sk_buff *skb, int size_goal)
+{
+	struct call_args *a;
+
+	if (!is_target(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	a = bpf_task_storage_get(&args, bpf_get_current_task_btf(), NULL,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!a || (a->call == CALL_SEND_START && a->sk == (__u64)sk))
+		return 0; /* a later round of the same send */
+	a->start_ns = bpf_ktime_get_ns();
+	a->sk = (__u64)sk;
+	a->call = CALL_SEND_START;
+	return 0;
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(sk_send, struct sock *sk, int ret, int flags)
+{
+	return on_sock_io(sk, ret, KSPAN_DIR_EGRESS, false);
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(sk_recv, struct sock *sk, int ret, int flags)
+{
+	return on_sock_io(sk, ret, KSPAN_DIR_INGRESS, flags & MSG_PEEK);
+}
+
+/* sk changed state or is being destroyed in a target: a CLOSE if that is close(2) of its fd. */
+static __always_inline void sk_closing(struct sock *sk)
+{
+	struct user_call u;
+
+	if (current_user_call(&u) && u.nr == NR_close)
+		emit_close((__s32)u.arg[0], bpf_get_socket_cookie(sk));
+}
+
+/*
+ * Every TCP state change, of every socket (on loopback the peer's too, in the same
+ * context): a connect of a target, or a close.
+ */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(sk_state, struct sock *sk, int oldstate, int newstate)
+{
+	__u32 one = 1;
+	__u64 gen;
+
+	if (!is_target(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	if (newstate == TCP_SYN_SENT) {
+		gen = bpf_get_socket_cookie(sk);
+		bpf_map_update_elem(&connecting, &gen, &one, BPF_ANY);
+	} else if (newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK || newstate == TCP_CLOSE) {
+		sk_closing(sk);
+	}
+	return 0;
+}
+
+SEC("tp_btf/tcp_destroy_sock")
+int BPF_PROG(sk_destroy, struct sock *sk)
+{
+	if (is_target(bpf_get_current_pid_tgid() >> 32))
+		sk_closing(sk);
+	return 0;
+}
 
 /* ------------------------------------------------------------------ processes */
 

@@ -3,7 +3,8 @@
 #
 # tests/run.sh: the test runner behind `make test` (which builds everything first).
 # Runs, in order: unit tests; the unit tests again from an ASan/UBSan build
-# (`make SAN=1 unit-tests`); integration tests (need root); a replay of every fuzz
+# (`make SAN=1 unit-tests`); integration tests (need root; the agent's end-to-end ones
+# twice, the second time on the socket hook flavor); a replay of every fuzz
 # target over its checked-in corpus; the install test. Prints one PASS/FAIL line per
 # binary, the log of each failure, and last "N passed, N failed". Exits 1 on any failure.
 #
@@ -89,6 +90,11 @@ if [ "$(id -u)" -ne 0 ]; then
 	done
 else
 	run_dir integration tests/integration "$BUILD/tests/integration"
+	# The agent's end-to-end tests again on the socket flavor (opt-in, KSPAN_FLAVOR),
+	# which the loader never picks by itself: the same exact spans from other hooks.
+	for name in test_agent_http test_agent_nginx test_agent_traces; do
+		run integration-socket "$name" env KSPAN_FLAVOR=socket "$BUILD/tests/integration/$name"
+	done
 fi
 
 # 4. Fuzz targets replay their checked-in corpus (no mutation).

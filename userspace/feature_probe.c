@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -30,6 +31,7 @@ static const char *const feature_names[KSPAN_FEAT_MAX] = {
 	[KSPAN_FEAT_SYSCALL_TP] = "syscall tracepoints",
 	[KSPAN_FEAT_KPROBE] = "kprobes",
 	[KSPAN_FEAT_FENTRY] = "fentry",
+	[KSPAN_FEAT_SOCK_TP] = "socket tracepoints",
 	[KSPAN_FEAT_UPROBE] = "uprobes",
 	[KSPAN_FEAT_USDT] = "USDT",
 	[KSPAN_FEAT_SK_MSG] = "sk_msg",
@@ -40,6 +42,7 @@ static const char *const flavor_names[KSPAN_FLAVOR_MAX] = {
 	[KSPAN_FLAVOR_AUTO] = "auto",
 	[KSPAN_FLAVOR_FENTRY] = "fentry",
 	[KSPAN_FLAVOR_KPROBE] = "kprobe",
+	[KSPAN_FLAVOR_SOCKET] = "socket",
 	[KSPAN_FLAVOR_SYSCALL_TP] = "tracepoint",
 };
 
@@ -53,6 +56,35 @@ const char *kspan_flavor_name(enum kspan_flavor flavor)
 	return (unsigned int)flavor < KSPAN_FLAVOR_MAX ? flavor_names[flavor] : "?";
 }
 
+int kspan_flavor_parse(const char *name, enum kspan_flavor *out)
+{
+	enum kspan_flavor f;
+
+	for (f = KSPAN_FLAVOR_AUTO; name && f < KSPAN_FLAVOR_MAX; f++) {
+		if (!strcmp(name, flavor_names[f])) {
+			*out = f;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+int kspan_flavor_from_env(enum kspan_flavor *out)
+{
+	const char *v = getenv(KSPAN_FLAVOR_ENV);
+
+	if (!v || !*v) {
+		*out = KSPAN_FLAVOR_AUTO;
+		return 0;
+	}
+	return kspan_flavor_parse(v, out);
+}
+
+bool kspan_flavor_opt_in(enum kspan_flavor flavor)
+{
+	return flavor == KSPAN_FLAVOR_SOCKET;
+}
+
 enum kspan_feature kspan_flavor_feature(enum kspan_flavor flavor)
 {
 	switch (flavor) {
@@ -60,6 +92,8 @@ enum kspan_feature kspan_flavor_feature(enum kspan_flavor flavor)
 		return KSPAN_FEAT_FENTRY;
 	case KSPAN_FLAVOR_KPROBE:
 		return KSPAN_FEAT_KPROBE;
+	case KSPAN_FLAVOR_SOCKET:
+		return KSPAN_FEAT_SOCK_TP;
 	case KSPAN_FLAVOR_SYSCALL_TP:
 		return KSPAN_FEAT_SYSCALL_TP;
 	default:
@@ -210,6 +244,20 @@ static void probe_kprobe(struct kspan_feature_result *r)
 	    "tracefs kprobe_events)");
 }
 
+/*
+ * The socket flavor: tp_btf on sock_send_length (6.3+; sock_recv_length came with it, the
+ * state and destroy tracepoints are older), and the x86-64 syscall registers it reads.
+ */
+static void probe_sock_tp(struct kspan_feature_result *r)
+{
+#if defined(__x86_64__)
+	probe_tracing(r, "btf_trace_sock_send_length", BTF_KIND_TYPEDEF, BPF_TRACE_RAW_TP,
+		      "tp_btf");
+#else
+	set(r, false, "x86-64 only: the syscall is read from its saved user registers");
+#endif
+}
+
 static void probe_usdt(struct kspan_feature_result *r, const struct kspan_feature_result *up)
 {
 	if (!up->ok)
@@ -249,6 +297,7 @@ int kspan_features_probe(struct kspan_features *out)
 	probe_kprobe(&f[KSPAN_FEAT_KPROBE]);
 	snprintf(fn, sizeof(fn), "%sread", kspan_syscall_prefix());
 	probe_tracing(&f[KSPAN_FEAT_FENTRY], fn, BTF_KIND_FUNC, BPF_TRACE_FENTRY, "fentry");
+	probe_sock_tp(&f[KSPAN_FEAT_SOCK_TP]);
 	probe_file(&f[KSPAN_FEAT_UPROBE], PMU_DIR "/uprobe/type", "uprobe PMU",
 		   "kernel built without CONFIG_UPROBE_EVENTS");
 	probe_usdt(&f[KSPAN_FEAT_USDT], &f[KSPAN_FEAT_UPROBE]);
@@ -258,17 +307,42 @@ int kspan_features_probe(struct kspan_features *out)
 	return 0;
 }
 
+/* The plan when KSPAN_FLAVOR_ENV names a flavor (or nothing valid). */
+static enum kspan_flavor plan_requested(const struct kspan_features *f, enum kspan_flavor fl,
+					int invalid, char *why, size_t whysz)
+{
+	const struct kspan_feature_result *r;
+
+	if (invalid) {
+		if (why && whysz)
+			snprintf(why, whysz, "%s=%s names no flavor", KSPAN_FLAVOR_ENV,
+				 getenv(KSPAN_FLAVOR_ENV));
+		return KSPAN_FLAVOR_AUTO;
+	}
+	r = &f->f[kspan_flavor_feature(fl)];
+	if (why && whysz)
+		snprintf(why, whysz, "%s%s by %s: %s", kspan_flavor_name(fl),
+			 r->ok ? " requested" : " requested, unavailable", KSPAN_FLAVOR_ENV,
+			 r->reason);
+	return r->ok ? fl : KSPAN_FLAVOR_AUTO;
+}
+
 enum kspan_flavor kspan_features_plan(const struct kspan_features *f, char *why, size_t whysz)
 {
-	enum kspan_flavor fl;
+	enum kspan_flavor fl = KSPAN_FLAVOR_AUTO;
+	int invalid = kspan_flavor_from_env(&fl);
 	size_t used = 0;
 	int n;
 
 	if (why && whysz)
 		why[0] = '\0';
+	if (invalid || fl != KSPAN_FLAVOR_AUTO)
+		return plan_requested(f, fl, invalid, why, whysz);
 	for (fl = KSPAN_FLAVOR_FENTRY; fl < KSPAN_FLAVOR_MAX; fl++) {
 		const struct kspan_feature_result *r = &f->f[kspan_flavor_feature(fl)];
 
+		if (kspan_flavor_opt_in(fl))
+			continue;
 		if (r->ok) {
 			if (why && used < whysz)
 				snprintf(why + used, whysz - used, "%s%s: %s", used ? "; " : "",

@@ -19,6 +19,7 @@ enum kspan_feature {
 	KSPAN_FEAT_SYSCALL_TP, /* tracefs events/syscalls */
 	KSPAN_FEAT_KPROBE, /* kprobe PMU or tracefs kprobe_events */
 	KSPAN_FEAT_FENTRY, /* fentry program loaded and attached to a syscall function */
+	KSPAN_FEAT_SOCK_TP, /* tp_btf on sock_send_length (6.3+), and x86-64 */
 	KSPAN_FEAT_UPROBE, /* uprobe PMU */
 	KSPAN_FEAT_USDT, /* uprobes with reference counters (USDT semaphores) */
 	KSPAN_FEAT_SK_MSG, /* sk_msg programs and sockhash maps */
@@ -31,9 +32,13 @@ enum kspan_flavor {
 	KSPAN_FLAVOR_AUTO = 0, /* only as a request: let the loader choose */
 	KSPAN_FLAVOR_FENTRY,
 	KSPAN_FLAVOR_KPROBE,
+	KSPAN_FLAVOR_SOCKET, /* socket tracepoints: opt-in for now (kspan_flavor_opt_in) */
 	KSPAN_FLAVOR_SYSCALL_TP,
 	KSPAN_FLAVOR_MAX,
 };
+
+/* The environment variable that asks for one flavor by name ("socket"; "auto": choose). */
+#define KSPAN_FLAVOR_ENV "KSPAN_FLAVOR"
 
 struct kspan_feature_result {
 	bool ok;
@@ -56,8 +61,26 @@ int kspan_features_probe(struct kspan_features *out);
 /** @brief The feature's name as `kspan probe` prints it ("fentry", "ring buffer", ...). */
 const char *kspan_feature_name(enum kspan_feature feat);
 
-/** @brief The flavor's name ("fentry", "kprobe", "tracepoint"), "auto" or "?" */
+/** @brief The flavor's name ("fentry", "kprobe", "socket", "tracepoint"), "auto" or "?" */
 const char *kspan_flavor_name(enum kspan_flavor flavor);
+
+/**
+ * @brief The flavor named name (as kspan_flavor_name() spells it, "auto" included).
+ * @return 0, or -EINVAL for an unknown or NULL name (*out unchanged).
+ */
+int kspan_flavor_parse(const char *name, enum kspan_flavor *out);
+
+/**
+ * @brief The flavor KSPAN_FLAVOR_ENV asks for: KSPAN_FLAVOR_AUTO when unset or empty.
+ * @return 0, or -EINVAL when it names no flavor (*out unchanged).
+ */
+int kspan_flavor_from_env(enum kspan_flavor *out);
+
+/**
+ * @brief Whether the flavor is tried only when asked for by name, never by
+ * KSPAN_FLAVOR_AUTO: the socket flavor, until it records everything the others do.
+ */
+bool kspan_flavor_opt_in(enum kspan_flavor flavor);
 
 /**
  * @brief The feature a flavor's attach depends on (KSPAN_FEAT_FENTRY, ...), or
@@ -66,8 +89,9 @@ const char *kspan_flavor_name(enum kspan_flavor flavor);
 enum kspan_feature kspan_flavor_feature(enum kspan_flavor flavor);
 
 /**
- * @brief The best flavor the features allow, and why (the reasons the better
- * ones are out). KSPAN_FLAVOR_AUTO when none is possible.
+ * @brief The flavor the loader will try first, and why: the one KSPAN_FLAVOR_ENV asks
+ * for, else the best the features allow that is not opt-in (with the reasons the better
+ * ones are out). KSPAN_FLAVOR_AUTO when none is possible (or the variable is invalid).
  *
  * @param why receives the explanation (may be NULL)
  */

@@ -3,7 +3,8 @@
  * userspace/loader.c: the kernel side's lifecycle (see loader.h). The flavor
  * choice is "the best one that loads and attaches": the feature probes rule out
  * what cannot work, and a load or attach failure falls back to the next flavor
- * with a fresh skeleton (a libbpf object loads once).
+ * with a fresh skeleton (a libbpf object loads once). Opt-in flavors are tried
+ * only when asked for, by the options or by KSPAN_FLAVOR_ENV.
  */
 #include "loader.h"
 
@@ -86,24 +87,48 @@ static int check_opts(struct kspan_loader_opts *o)
 	return 0;
 }
 
-/* The flavor a program belongs to, by its section; KSPAN_FLAVOR_AUTO: all flavors. */
-static enum kspan_flavor prog_flavor(const struct bpf_program *p)
+/*
+ * The flavor a program belongs to, by its section; KSPAN_FLAVOR_AUTO: all flavors.
+ * *optional: the flavor works without it, where the kernel lacks its hook point.
+ */
+static enum kspan_flavor prog_flavor(const struct bpf_program *p, bool *optional)
 {
 	static const struct {
 		const char *prefix;
 		enum kspan_flavor flavor;
+		bool optional;
 	} map[] = {
-		{ "tp/syscalls/", KSPAN_FLAVOR_SYSCALL_TP }, { "ksyscall/", KSPAN_FLAVOR_KPROBE },
-		{ "kretsyscall/", KSPAN_FLAVOR_KPROBE },     { "fentry/", KSPAN_FLAVOR_FENTRY },
-		{ "fexit/", KSPAN_FLAVOR_FENTRY },
+		{ "tp/syscalls/", KSPAN_FLAVOR_SYSCALL_TP, false },
+		{ "ksyscall/", KSPAN_FLAVOR_KPROBE, false },
+		{ "kretsyscall/", KSPAN_FLAVOR_KPROBE, false },
+		{ "fentry/", KSPAN_FLAVOR_FENTRY, false },
+		{ "fexit/", KSPAN_FLAVOR_FENTRY, false },
+		{ "tp_btf/sock_send_length", KSPAN_FLAVOR_SOCKET, false },
+		{ "tp_btf/sock_recv_length", KSPAN_FLAVOR_SOCKET, false },
+		{ "tp_btf/inet_sock_set_state", KSPAN_FLAVOR_SOCKET, false },
+		{ "tp_btf/tcp_destroy_sock", KSPAN_FLAVOR_SOCKET, false },
+		{ "tp_btf/tcp_sendmsg_locked", KSPAN_FLAVOR_SOCKET, true }, /* send start times */
 	};
 	const char *sec = bpf_program__section_name(p);
 	size_t i;
 
-	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (!strncmp(sec, map[i].prefix, strlen(map[i].prefix)))
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		if (!strncmp(sec, map[i].prefix, strlen(map[i].prefix))) {
+			*optional = map[i].optional;
 			return map[i].flavor;
+		}
+	}
+	*optional = false;
 	return KSPAN_FLAVOR_AUTO;
+}
+
+/* Whether the kernel has the tracepoint or function a BTF-attached program names. */
+static bool hook_point_exists(const struct bpf_program *p)
+{
+	const char *name = strchr(bpf_program__section_name(p), '/');
+
+	return name &&
+	       libbpf_find_vmlinux_btf_id(name + 1, bpf_program__expected_attach_type(p)) >= 0;
 }
 
 /* Open and load the skeleton with only `flavor`'s programs (and the common ones). */
@@ -113,6 +138,7 @@ static int load_flavor(const struct kspan_loader_opts *o, enum kspan_flavor flav
 	struct bpf_program *p;
 	struct kspan *skel;
 	enum kspan_flavor f;
+	bool optional, load;
 	int ret;
 
 	skel = kspan__open();
@@ -125,9 +151,11 @@ static int load_flavor(const struct kspan_loader_opts *o, enum kspan_flavor flav
 	skel->rodata->wakeup_every = o->wakeup_every;
 	ret = bpf_map__set_max_entries(skel->maps.events, o->ring_bytes);
 	bpf_object__for_each_program(p, skel->obj) {
-		f = prog_flavor(p);
+		f = prog_flavor(p, &optional);
+		load = f == KSPAN_FLAVOR_AUTO ||
+		       (f == flavor && (!optional || hook_point_exists(p)));
 		if (!ret)
-			ret = bpf_program__set_autoload(p, f == KSPAN_FLAVOR_AUTO || f == flavor);
+			ret = bpf_program__set_autoload(p, load);
 	}
 	if (!ret)
 		ret = kspan__load(skel);
@@ -212,6 +240,13 @@ struct kspan_loader *kspan_loader_open(const struct kspan_loader_opts *opts)
 		errno = EINVAL;
 		return NULL;
 	}
+	if (l->opts.flavor == KSPAN_FLAVOR_AUTO && kspan_flavor_from_env(&l->opts.flavor)) {
+		loader_log(l, "%s=%s: not a hook flavor (fentry, kprobe, socket, tracepoint, auto)",
+			   KSPAN_FLAVOR_ENV, getenv(KSPAN_FLAVOR_ENV));
+		free(l);
+		errno = EINVAL;
+		return NULL;
+	}
 	kspan_features_probe(&l->feat);
 	return l;
 }
@@ -256,6 +291,8 @@ int kspan_loader_attach(struct kspan_loader *l)
 		if (l->opts.flavor != KSPAN_FLAVOR_AUTO && f != l->opts.flavor)
 			continue;
 		r = &l->feat.f[kspan_flavor_feature(f)];
+		if (l->opts.flavor == KSPAN_FLAVOR_AUTO && kspan_flavor_opt_in(f))
+			continue;
 		if (l->opts.flavor == KSPAN_FLAVOR_AUTO && !r->ok) {
 			append(skipped, sizeof(skipped), "%s unavailable: %s", kspan_flavor_name(f),
 			       r->reason);

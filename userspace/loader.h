@@ -24,7 +24,8 @@ struct kspan_loader_opts {
 	__u32 capture_bytes; /* bytes copied per syscall; 0: default; at most KSPAN_MAX_CAPTURE */
 	__u32 wakeup_every; /* wake the reader every Nth record; 0: default, 1: every record */
 	__u32 ring_bytes; /* ring buffer size, a power of two >= the page size; 0: default */
-	enum kspan_flavor flavor; /* KSPAN_FLAVOR_AUTO, or the only flavor to try */
+	/* KSPAN_FLAVOR_AUTO (then KSPAN_FLAVOR_ENV may name one), or the only flavor to try */
+	enum kspan_flavor flavor;
 	/* Receives each log line (no newline); NULL: "kspan: <msg>\n" on stderr. */
 	void (*log)(void *ctx, const char *msg);
 	void *log_ctx;
@@ -34,16 +35,20 @@ struct kspan_loader;
 
 /**
  * @brief Validate the options and probe the kernel's features. Loads nothing yet.
+ * With opts->flavor KSPAN_FLAVOR_AUTO, the environment variable KSPAN_FLAVOR_ENV
+ * ("KSPAN_FLAVOR") may name the only flavor to try ("socket"; "auto" or unset: choose).
  *
  * @param opts NULL for the defaults
- * @return a loader, or NULL with errno EINVAL (bad option) or ENOMEM.
+ * @return a loader, or NULL with errno EINVAL (bad option, or a KSPAN_FLAVOR naming
+ *         no flavor, which is logged) or ENOMEM.
  */
 struct kspan_loader *kspan_loader_open(const struct kspan_loader_opts *opts);
 
 /**
  * @brief Load and attach the best flavor: fentry, then kprobe, then syscall
  * tracepoints, skipping those the features rule out and falling back when one
- * fails to load or attach. Logs the choice and why, or each failure.
+ * fails to load or attach; the socket flavor (between kprobe and syscall tracepoints)
+ * only when asked for (kspan_flavor_opt_in). Logs the choice and why, or each failure.
  *
  * @return 0; -EALREADY if attached; otherwise the last flavor's error (-EPERM:
  *         needs root or CAP_BPF+CAP_PERFMON, ...), with kspan_loader_error() set.

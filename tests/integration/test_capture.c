@@ -34,19 +34,18 @@
 #include <bpf/libbpf.h>
 
 #include "kspan.h"
+#include "ring_recs.h"
 #include "feature_probe.h"
 #include "loader.h"
 #include "probe_cmd.h"
 
 /* Small, so truncation is easy to provoke; every other message is shorter. */
 #define CAPTURE 64
-#define MAX_RECS 512
 
 static struct {
 	struct kspan_loader *l;
 	struct ring_buffer *rb;
-	void *recs[MAX_RECS];
-	size_t n;
+	struct ring_recs got;
 	char log[4096];
 } g;
 
@@ -58,27 +57,9 @@ static void log_to_buffer(void *ctx, const char *msg)
 	snprintf(g.log + used, sizeof(g.log) - used, "%s\n", msg);
 }
 
-static int on_record(void *ctx, void *data, size_t size)
-{
-	(void)ctx;
-	if (g.n < MAX_RECS) {
-		g.recs[g.n] = malloc(size);
-		memcpy(g.recs[g.n++], data, size);
-	}
-	return 0;
-}
-
-static void forget_records(void)
-{
-	while (g.n)
-		free(g.recs[--g.n]);
-}
-
-/* Collect everything submitted so far (wake-ups are batched, so consume, not poll). */
 static void collect(void)
 {
-	forget_records();
-	assert_true(ring_buffer__consume(g.rb) >= 0);
+	assert_true(ring_recs_collect(&g.got, g.rb) >= 0);
 }
 
 static int quiet_libbpf(enum libbpf_print_level level, const char *fmt, va_list args)
@@ -103,14 +84,14 @@ static int setup(void **state)
 		fprintf(stderr, "loader: %s\n", g.l ? kspan_loader_reason(g.l) : strerror(errno));
 		return -1;
 	}
-	g.rb = ring_buffer__new(kspan_loader_ring_fd(g.l), on_record, NULL, NULL);
+	g.rb = ring_buffer__new(kspan_loader_ring_fd(g.l), ring_recs_keep, &g.got, NULL);
 	return g.rb ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	forget_records();
+	ring_recs_forget(&g.got);
 	ring_buffer__free(g.rb);
 	kspan_loader_destroy(g.l);
 	return 0;
@@ -120,14 +101,14 @@ static int teardown(void **state)
 
 static const struct kspan_hdr *rec(size_t i)
 {
-	return g.recs[i];
+	return g.got.recs[i];
 }
 
 static size_t count_tgid(__u32 tgid)
 {
 	size_t i, n = 0;
 
-	for (i = 0; i < g.n; i++)
+	for (i = 0; i < g.got.n; i++)
 		n += rec(i)->tgid == tgid;
 	return n;
 }
@@ -137,7 +118,7 @@ static const void *nth(__u32 tgid, size_t want, __u16 type)
 {
 	size_t i, seen = 0;
 
-	for (i = 0; i < g.n; i++) {
+	for (i = 0; i < g.got.n; i++) {
 		if (rec(i)->tgid != tgid)
 			continue;
 		if (seen++ == want) {
@@ -155,8 +136,8 @@ static const struct kspan_proc_rec *find_proc(__u32 tgid, __u32 kind)
 	const struct kspan_proc_rec *p;
 	size_t i;
 
-	for (i = 0; i < g.n; i++) {
-		p = g.recs[i];
+	for (i = 0; i < g.got.n; i++) {
+		p = g.got.recs[i];
 		if (p->hdr.type == KSPAN_REC_PROC && p->hdr.tgid == tgid && p->kind == kind)
 			return p;
 	}

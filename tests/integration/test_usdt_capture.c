@@ -37,11 +37,11 @@
 #include "agent_run.h"
 #include "feature_probe.h"
 #include "kspan.h"
+#include "ring_recs.h"
 #include "loader.h"
 #include "probe_cmd.h"
 #include "usdt_attach.h"
 
-#define MAX_RECS 256
 #define LINE_MS 10000
 #define NPROBES 9
 #define ALL_ATTACHED "4 4 3 2 1 1 4 1 1" /* usdt_app's sites per probe: the semaphores */
@@ -51,8 +51,7 @@ static struct {
 	struct kspan_loader *l;
 	struct kspan_usdt_attacher *u;
 	struct ring_buffer *rb;
-	void *recs[MAX_RECS];
-	size_t n;
+	struct ring_recs got;
 	char log[8192];
 	char app[PATH_MAX], app_real[PATH_MAX], kspan[PATH_MAX];
 	char lib[PATH_MAX];
@@ -75,26 +74,9 @@ static void log_to_buffer(void *ctx, const char *msg)
 	snprintf(g.log + used, sizeof(g.log) - used, "%s\n", msg);
 }
 
-static int on_record(void *ctx, void *data, size_t size)
-{
-	(void)ctx;
-	if (g.n < MAX_RECS) {
-		g.recs[g.n] = malloc(size);
-		memcpy(g.recs[g.n++], data, size);
-	}
-	return 0;
-}
-
-static void forget_records(void)
-{
-	while (g.n)
-		free(g.recs[--g.n]);
-}
-
 static void collect(void)
 {
-	forget_records();
-	assert_true(ring_buffer__consume(g.rb) >= 0);
+	assert_true(ring_recs_collect(&g.got, g.rb) >= 0);
 }
 
 static int quiet_libbpf(enum libbpf_print_level level, const char *fmt, va_list args)
@@ -140,14 +122,14 @@ static int setup(void **state)
 		return -1;
 	}
 	g.u = kspan_usdt_attacher_new(kspan_loader_usdt_prog(g.l), &uo);
-	g.rb = ring_buffer__new(kspan_loader_ring_fd(g.l), on_record, NULL, NULL);
+	g.rb = ring_buffer__new(kspan_loader_ring_fd(g.l), ring_recs_keep, &g.got, NULL);
 	return g.u && g.rb ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	forget_records();
+	ring_recs_forget(&g.got);
 	ring_buffer__free(g.rb);
 	kspan_usdt_attacher_free(g.u);
 	kspan_loader_destroy(g.l);
@@ -262,14 +244,14 @@ static struct app app_start_attached(void)
 
 static const struct kspan_hdr *rec(size_t i)
 {
-	return g.recs[i];
+	return g.got.recs[i];
 }
 
 static size_t count_tgid(__u32 tgid)
 {
 	size_t i, n = 0;
 
-	for (i = 0; i < g.n; i++)
+	for (i = 0; i < g.got.n; i++)
 		n += rec(i)->tgid == tgid;
 	return n;
 }
@@ -279,7 +261,7 @@ static const void *nth(__u32 tgid, size_t want, __u16 type)
 {
 	size_t i, seen = 0;
 
-	for (i = 0; i < g.n; i++) {
+	for (i = 0; i < g.got.n; i++) {
 		if (rec(i)->tgid != tgid)
 			continue;
 		if (seen++ == want) {
@@ -323,8 +305,8 @@ static const struct kspan_proc_rec *find_proc(__u32 tgid, __u32 kind)
 	const struct kspan_proc_rec *p;
 	size_t i;
 
-	for (i = 0; i < g.n; i++) {
-		p = g.recs[i];
+	for (i = 0; i < g.got.n; i++) {
+		p = g.got.recs[i];
 		if (p->hdr.type == KSPAN_REC_PROC && p->hdr.tgid == tgid && p->kind == kind)
 			return p;
 	}
@@ -423,7 +405,7 @@ static void test_fire_gives_exact_records(void **state)
 	collect();
 	check_fire_sequence(a.pid, &i, a.pid);
 	assert_int_equal(count_tgid(a.pid), i);
-	for (i = 1; i < g.n; i++)
+	for (i = 1; i < g.got.n; i++)
 		assert_true(rec(i)->ts_ns >= rec(i - 1)->ts_ns);
 
 	/* Detached: the semaphores drop back to 0 and the sites stay silent. */
