@@ -12,7 +12,7 @@
 #ifndef KSPAN_BPF_KSPAN_H
 #define KSPAN_BPF_KSPAN_H
 
-#define KSPAN_ABI_VERSION 2
+#define KSPAN_ABI_VERSION 3
 
 /* Largest payload copy per syscall; the run-time limit (capture_bytes) may be lower. */
 #define KSPAN_MAX_CAPTURE 4096
@@ -25,6 +25,7 @@ enum kspan_rec_type {
 	KSPAN_REC_CLOSE = 3, /* a socket fd was closed */
 	KSPAN_REC_PROC = 4, /* fork, exec, exit of a process in the target set */
 	KSPAN_REC_USDT = 5, /* an otel:* USDT probe of <otel/usdt.h> fired in a target */
+	KSPAN_REC_SQLITE = 6, /* a libsqlite3 call of a target (struct kspan_sqlite_rec) */
 };
 
 enum kspan_role {
@@ -49,6 +50,8 @@ enum kspan_io_call {
 	KSPAN_IO_RECVMSG,
 	KSPAN_IO_SENDMSG,
 	KSPAN_IO_SENDFILE, /* no payload: the bytes come from a file */
+	KSPAN_IO_SSL_READ, /* plaintext SSL_read/SSL_read_ex returned (dir INGRESS) */
+	KSPAN_IO_SSL_WRITE, /* plaintext SSL_write/SSL_write_ex took (dir EGRESS) */
 };
 
 enum kspan_proc_kind {

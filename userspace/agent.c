@@ -306,6 +306,9 @@ int kspan_agent_run(const struct kspan_config *cfg)
 	a.pipe = kspan_pipeline_new(&(struct kspan_pipeline_opts){
 		.processor = a.batch,
 		.capture_query = cfg->capture_query,
+		.db = { .capture_literals = cfg->capture_db_literals,
+			.capture_error_message = cfg->capture_db_errors,
+			.capture_returned_rows = cfg->capture_db_rows },
 		.host_name = a.host_name,
 	});
 	if (!a.pipe) {

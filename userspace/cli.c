@@ -29,6 +29,9 @@ enum opt_id {
 	OPT_NO_STATS,
 	OPT_RING_SIZE,
 	OPT_CAPTURE_QUERY,
+	OPT_CAPTURE_DB_LITERALS,
+	OPT_CAPTURE_DB_ERRORS,
+	OPT_CAPTURE_DB_ROWS,
 	OPT_LOG_LEVEL,
 	OPT_HELP,
 	OPT_VERSION,
@@ -62,6 +65,9 @@ static int apply_stats_interval(struct parse *p, const char *src, const char *va
 static int apply_no_stats(struct parse *p, const char *src, const char *val);
 static int apply_ring_size(struct parse *p, const char *src, const char *val);
 static int apply_capture_query(struct parse *p, const char *src, const char *val);
+static int apply_capture_db_literals(struct parse *p, const char *src, const char *val);
+static int apply_capture_db_errors(struct parse *p, const char *src, const char *val);
+static int apply_capture_db_rows(struct parse *p, const char *src, const char *val);
 static int apply_log_level(struct parse *p, const char *src, const char *val);
 
 #define STR_(X) #X
@@ -91,6 +97,15 @@ static const struct opt_def opts[N_OPTS] = {
 			    apply_ring_size },
 	[OPT_CAPTURE_QUERY] = { "capture-query", 0, false, OPT_CAPTURE_QUERY, "KSPAN_CAPTURE_QUERY",
 				false, "true or false (or 1 or 0)", apply_capture_query },
+	[OPT_CAPTURE_DB_LITERALS] = { "capture-db-literals", 0, false, OPT_CAPTURE_DB_LITERALS,
+				      "KSPAN_CAPTURE_DB_LITERALS", false,
+				      "true or false (or 1 or 0)", apply_capture_db_literals },
+	[OPT_CAPTURE_DB_ERRORS] = { "capture-db-errors", 0, false, OPT_CAPTURE_DB_ERRORS,
+				    "KSPAN_CAPTURE_DB_ERRORS", false, "true or false (or 1 or 0)",
+				    apply_capture_db_errors },
+	[OPT_CAPTURE_DB_ROWS] = { "capture-db-rows", 0, false, OPT_CAPTURE_DB_ROWS,
+				  "KSPAN_CAPTURE_DB_ROWS", false, "true or false (or 1 or 0)",
+				  apply_capture_db_rows },
 	[OPT_LOG_LEVEL] = { "log-level", 0, true, OPT_LOG_LEVEL, "KSPAN_LOG_LEVEL", false,
 			    "error, warn, info or debug", apply_log_level },
 	[OPT_HELP] = { "help", 'h', false, OPT_HELP, NULL, false, NULL, NULL },
@@ -269,17 +284,37 @@ static int apply_ring_size(struct parse *p, const char *src, const char *val)
 	return 0;
 }
 
+/* A switch: the flag alone sets it; its variable says true/false/1/0. */
+static int apply_switch(struct parse *p, const char *src, const char *val, enum opt_id id,
+			bool *setting)
+{
+	if (!val || !strcasecmp(val, "true") || !strcmp(val, "1"))
+		*setting = true;
+	else if (!strcasecmp(val, "false") || !strcmp(val, "0"))
+		*setting = false;
+	else
+		return bad_value(p, src, val, id);
+	return 0;
+}
+
 static int apply_capture_query(struct parse *p, const char *src, const char *val)
 {
-	if (!val) /* the flag */
-		p->cfg->capture_query = true;
-	else if (!strcasecmp(val, "true") || !strcmp(val, "1"))
-		p->cfg->capture_query = true;
-	else if (!strcasecmp(val, "false") || !strcmp(val, "0"))
-		p->cfg->capture_query = false;
-	else
-		return bad_value(p, src, val, OPT_CAPTURE_QUERY);
-	return 0;
+	return apply_switch(p, src, val, OPT_CAPTURE_QUERY, &p->cfg->capture_query);
+}
+
+static int apply_capture_db_literals(struct parse *p, const char *src, const char *val)
+{
+	return apply_switch(p, src, val, OPT_CAPTURE_DB_LITERALS, &p->cfg->capture_db_literals);
+}
+
+static int apply_capture_db_errors(struct parse *p, const char *src, const char *val)
+{
+	return apply_switch(p, src, val, OPT_CAPTURE_DB_ERRORS, &p->cfg->capture_db_errors);
+}
+
+static int apply_capture_db_rows(struct parse *p, const char *src, const char *val)
+{
+	return apply_switch(p, src, val, OPT_CAPTURE_DB_ROWS, &p->cfg->capture_db_rows);
 }
 
 static int apply_log_level(struct parse *p, const char *src, const char *val)
@@ -613,13 +648,19 @@ void kspan_cli_usage(FILE *f)
 	      "                       K/M/G suffixes allowed (default 8M)          KSPAN_RING_SIZE\n"
 	      "  --capture-query      export URL query strings (url.query); off by\n"
 	      "                       default as they may carry secrets            KSPAN_CAPTURE_QUERY\n"
+	      "  --capture-db-literals\n"
+	      "                       keep the literals in db.query.text (and Redis\n"
+	      "                       values); off: they become ?      KSPAN_CAPTURE_DB_LITERALS\n"
+	      "  --capture-db-errors  the server's error message as the status\n"
+	      "                       description (it may quote values)            KSPAN_CAPTURE_DB_ERRORS\n"
+	      "  --capture-db-rows    db.response.returned_rows                    KSPAN_CAPTURE_DB_ROWS\n"
 	      "  --log-level LEVEL    error, warn, info or debug (default info)    KSPAN_LOG_LEVEL\n"
 	      "  -h, --help           print this help and exit\n"
 	      "  -V, --version        print the version and exit\n"
 	      "\n"
 	      "Options take their value as --opt VALUE or --opt=VALUE. A flag wins over its\n"
 	      "variable; an empty variable counts as unset. KSPAN_PIDS, KSPAN_EXES and KSPAN_PORTS\n"
-	      "are comma-separated lists; KSPAN_CAPTURE_QUERY is true or false.\n"
+	      "are comma-separated lists; KSPAN_CAPTURE_* are true or false.\n"
 	      "\n"
 	      "Export (standard OpenTelemetry variables, read by libotel):\n"
 	      "  OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT\n"

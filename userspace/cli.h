@@ -65,6 +65,9 @@ struct kspan_config {
 	uint32_t stats_interval_s; /* 0: no stats line */
 	uint32_t ring_size; /* ring buffer bytes, a power of two */
 	bool capture_query; /* export URL query strings */
+	bool capture_db_literals; /* db.query.text with its literals */
+	bool capture_db_errors; /* database error messages as status descriptions */
+	bool capture_db_rows; /* db.response.returned_rows */
 	enum kspan_log_level log_level;
 };
 

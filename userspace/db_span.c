@@ -400,8 +400,17 @@ static void describe_sql(struct kspan_db_span *s, const struct kspan_db_exchange
 {
 	enum kspan_sql_dialect d = kspan_sql_dialect_of(x->system);
 
-	if (!x->query.len || (x->flags & KSPAN_DB_F_TEXT_UNKNOWN))
+	if (!x->query.len || (x->flags & KSPAN_DB_F_TEXT_UNKNOWN)) {
+		/* A command without a statement (MySQL's COM_PING, COM_INIT_DB, or an execute
+		 * of a statement prepared before the agent came): its protocol name. */
+		if (x->command.len) {
+			copy_bounded(s->operation, sizeof(s->operation), x->command.ptr,
+				     x->command.len);
+			snprintf(s->summary, sizeof(s->summary), "%s", s->operation);
+			snprintf(s->name, sizeof(s->name), "%s", s->operation);
+		}
 		return;
+	}
 	kspan_sql_summarize(x->query.ptr, x->query.len, d, &s->sql);
 	if (opts->capture_literals)
 		copy_bounded(s->query, sizeof(s->query), x->query.ptr, x->query.len);

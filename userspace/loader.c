@@ -183,10 +183,20 @@ static void detach_all(struct kspan_loader *l)
 }
 
 /*
- * Attach every loaded program; one link each, so a failure names the hook. The USDT
- * program is loaded but not attached here: it has no target until usdt_attach.c
- * attaches it to a process's otel:* probes.
+ * Whether p is attached per traced process elsewhere, not here: the USDT program
+ * (usdt_attach.c, to each otel:* probe) and the library uprobes, whose sections name
+ * a library and a function ("uprobe/libssl.so.3:SSL_write"), attached to each traced
+ * process that maps that library.
  */
+static bool attached_per_process(const struct kspan_loader *l, const struct bpf_program *p)
+{
+	const char *sec = bpf_program__section_name(p);
+
+	return p == l->skel->progs.kspan_usdt || !strncmp(sec, "uprobe/", 7) ||
+	       !strncmp(sec, "uretprobe/", 10);
+}
+
+/* Attach every loaded program but those; one link each, so a failure names the hook. */
 static int attach_all(struct kspan_loader *l, char *err, size_t errsz)
 {
 	struct bpf_program *p;
@@ -199,7 +209,7 @@ static int attach_all(struct kspan_loader *l, char *err, size_t errsz)
 	if (!l->links)
 		return -ENOMEM;
 	bpf_object__for_each_program(p, l->skel->obj) {
-		if (!bpf_program__autoload(p) || p == l->skel->progs.kspan_usdt)
+		if (!bpf_program__autoload(p) || attached_per_process(l, p))
 			continue;
 		l->links[l->nlinks] = bpf_program__attach(p);
 		if (!l->links[l->nlinks]) {

@@ -562,6 +562,7 @@ struct kspan_pipeline *kspan_pipeline_new(const struct kspan_pipeline_opts *opts
 		return NULL;
 	p->opts = *opts;
 	p->span_opts.capture_query = opts->capture_query;
+	p->db_opts = opts->db;
 	kspan_ktime_sync(&p->kt);
 	p->corr = kspan_correlate_new(&p->kt, tracer_for, p);
 	if (!p->corr) {

@@ -18,12 +18,14 @@
 #include <sys/types.h>
 #include <otel/sdk.h>
 #include "correlate.h"
+#include "db_span.h"
 #include "usdt_span.h"
 
 struct kspan_pipeline_opts {
 	size_t conn_capacity; /* connections tracked at most; 0: 65536 */
 	otel_span_processor *processor; /* shared by every process's provider; may be NULL */
 	bool capture_query; /* export URL query strings */
+	struct kspan_db_span_opts db; /* what database spans capture beyond the defaults */
 	const char *host_name; /* host.name of the resources */
 	/* The Resource of a process; NULL: built from /proc (kspan_proc_resource_new). */
 	otel_resource *(*resource_for)(void *ctx, pid_t tgid);

@@ -2647,7 +2647,8 @@ static int detect_err(const uint8_t *b, uint32_t plen, uint8_t seq, size_t len)
 	for (size_t i = 4; i < 9; i++)
 		if (b[i] < '0' || (b[i] > '9' && b[i] < 'A') || b[i] > 'Z')
 			return 0;
-	return 40;
+	/* An exact packet, 0xff, '#' and five SQLSTATE characters: above a lone pgwire guess. */
+	return 60;
 }
 
 static int detect_ok(const uint8_t *b, uint32_t plen, uint8_t seq, size_t len)

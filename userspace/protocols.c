@@ -2,11 +2,15 @@
 /* The table of parsed protocols and first-bytes classification (see protocols.h). */
 #include "protocols.h"
 #include "proto_http1.h"
+#include "proto_mysql.h"
 #include "proto_pgwire.h"
+#include "proto_resp.h"
 
 const struct kspan_protocol kspan_protocols[] = {
 	{ "http/1.x", KSPAN_FAMILY_HTTP, &kspan_http1_parser_ops, false },
 	{ "postgresql", KSPAN_FAMILY_DB, &kspan_pgwire_parser_ops, true },
+	{ "mysql", KSPAN_FAMILY_DB, &kspan_mysql_parser_ops, true },
+	{ "redis", KSPAN_FAMILY_DB, &kspan_resp_parser_ops, true },
 };
 const size_t kspan_n_protocols = sizeof(kspan_protocols) / sizeof(kspan_protocols[0]);
 

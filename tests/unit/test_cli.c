@@ -173,7 +173,9 @@ static void test_usage_text(void **state)
 		"KSPAN_PORTS", "KSPAN_CAPTURE_BYTES", "KSPAN_STATS_INTERVAL", "KSPAN_RING_SIZE",
 		"KSPAN_CAPTURE_QUERY", "KSPAN_LOG_LEVEL", "OTEL_EXPORTER_OTLP_ENDPOINT",
 		"OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_HEADERS", "OTEL_TRACES_SAMPLER",
-		"OTEL_SERVICE_NAME", "OTEL_RESOURCE_ATTRIBUTES",
+		"OTEL_SERVICE_NAME", "OTEL_RESOURCE_ATTRIBUTES", "--capture-db-literals",
+		"--capture-db-errors", "--capture-db-rows", "KSPAN_CAPTURE_DB_LITERALS",
+		"KSPAN_CAPTURE_DB_ERRORS", "KSPAN_CAPTURE_DB_ROWS",
 	};
 	char *buf = NULL, line[128];
 	size_t len = 0;
@@ -297,7 +299,9 @@ static void test_env_all(void **state)
 	assert_int_equal(parse_env(ENV(pids, "KSPAN_EXES=/bin/sh", "KSPAN_PORTS=80,443",
 				       "KSPAN_CAPTURE_BYTES=2048", "KSPAN_STATS_INTERVAL=0",
 				       "KSPAN_RING_SIZE=16M", "KSPAN_CAPTURE_QUERY=TRUE",
-				       "KSPAN_LOG_LEVEL=warn", "OTHER=1"),
+				       "KSPAN_LOG_LEVEL=warn", "KSPAN_CAPTURE_DB_LITERALS=true",
+				       "KSPAN_CAPTURE_DB_ERRORS=1", "KSPAN_CAPTURE_DB_ROWS=0",
+				       "OTHER=1"),
 				   NULL),
 			 0);
 	assert_int_equal(cfg.n_pids, 2);
@@ -312,7 +316,33 @@ static void test_env_all(void **state)
 	assert_int_equal(cfg.stats_interval_s, 0);
 	assert_int_equal(cfg.ring_size, 16 << 20);
 	assert_true(cfg.capture_query);
+	assert_true(cfg.capture_db_literals);
+	assert_true(cfg.capture_db_errors);
+	assert_false(cfg.capture_db_rows);
 	assert_int_equal(cfg.log_level, KSPAN_LOG_WARN);
+}
+
+/* The database capture switches: off by default, on by flag, a variable says true or false. */
+static void test_db_capture_switches(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("--pid", selfpid, NULL), 0);
+	assert_false(cfg.capture_db_literals);
+	assert_false(cfg.capture_db_errors);
+	assert_false(cfg.capture_db_rows);
+	assert_int_equal(parse("--pid", selfpid, "--capture-db-literals", "--capture-db-errors",
+			       "--capture-db-rows", NULL),
+			 0);
+	assert_true(cfg.capture_db_literals);
+	assert_true(cfg.capture_db_errors);
+	assert_true(cfg.capture_db_rows);
+	assert_int_equal(parse_env(ENV("KSPAN_CAPTURE_DB_ROWS=false"), "--pid", selfpid,
+				   "--capture-db-rows", NULL),
+			 0);
+	assert_true(cfg.capture_db_rows); /* the flag wins */
+	assert_bad("KSPAN_CAPTURE_DB_ERRORS: invalid value 'yes' (expected true or false (or 1 or "
+		   "0))",
+		   parse_env(ENV("KSPAN_CAPTURE_DB_ERRORS=yes"), "--pid", selfpid, NULL));
 }
 
 static void test_env_precedence(void **state)
@@ -510,6 +540,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_no_stats, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exe_dedup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_env_all, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_db_capture_switches, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_env_precedence, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_env_bad_values, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_pid, setup, teardown),

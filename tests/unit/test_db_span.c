@@ -331,6 +331,33 @@ static void test_name_fallbacks(void **state)
 	assert_null(attr(&span, "network.peer.port"));
 }
 
+/* MySQL commands without a statement are named by the command the protocol names. */
+static void test_commands_without_statement(void **state)
+{
+	struct kspan_conn c = conn_v4(3306);
+	struct kspan_db_exchange x = sql("mysql", "");
+
+	(void)state;
+	x.command = S("COM_PING");
+	describe(&c, &x, NULL);
+	assert_string_equal(span.name, "COM_PING");
+	assert_string_equal(str(&span, "db.operation.name"), "COM_PING");
+	assert_string_equal(str(&span, "db.query.summary"), "COM_PING");
+	assert_null(attr(&span, "db.query.text"));
+	/* An execute of a statement prepared before the agent: no text, the command. */
+	x.command = S("COM_STMT_EXECUTE");
+	x.flags = KSPAN_DB_F_TEXT_UNKNOWN;
+	describe(&c, &x, NULL);
+	assert_string_equal(span.name, "COM_STMT_EXECUTE");
+	assert_null(attr(&span, "db.query.text"));
+	/* The statement's text wins over the command when there is one. */
+	x = sql("mysql", "SELECT id FROM orders WHERE id = 7");
+	x.command = S("COM_STMT_EXECUTE");
+	describe(&c, &x, NULL);
+	assert_string_equal(span.name, "SELECT orders");
+	assert_string_equal(str(&span, "db.query.text"), "SELECT id FROM orders WHERE id = ?");
+}
+
 static void test_redis_commands(void **state)
 {
 	static const struct {
@@ -492,6 +519,7 @@ int main(void)
 		cmocka_unit_test(test_batches_and_rows),  cmocka_unit_test(test_statement_kinds),
 		cmocka_unit_test(test_name_fallbacks),	  cmocka_unit_test(test_redis_commands),
 		cmocka_unit_test(test_redis_span),	  cmocka_unit_test(test_bounds),
+		cmocka_unit_test(test_commands_without_statement),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

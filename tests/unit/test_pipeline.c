@@ -6,7 +6,8 @@
  * keep-alive, pipelining, 1-byte reads, payloads the kernel cut short,
  * chunked and close-delimited bodies, connections first seen mid-stream,
  * bytes that are not HTTP, process exit and exec, fd reuse, malformed
- * records, per-process resources, and freeing with connections open.
+ * records, per-process resources, freeing with connections open, and database
+ * clients (a Redis client's span, the capture options).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -601,6 +602,49 @@ static void test_query_not_exported(void **state)
 	assert_string_equal(span_str(span(1), "url.full"), "http://api.example/x");
 }
 
+#define REDIS_SET "*3\r\n$3\r\nSET\r\n$7\r\nsession\r\n$6\r\nhunter\r\n"
+
+/* A Redis client: a DB CLIENT span, values masked; the server side of Redis makes none. */
+static void test_redis_client(void **state)
+{
+	const struct otel_span_data *d;
+
+	(void)state;
+	conn(&cli, T0, KSPAN_ROLE_CLIENT);
+	exchange(&cli, false, T0 + 100, REDIS_SET, T0 + 900, "+OK\r\n");
+	conn(&srv, T0, KSPAN_ROLE_SERVER);
+	exchange(&srv, true, T0 + 1000, "*1\r\n$4\r\nPING\r\n", T0 + 1100, "+PONG\r\n");
+	feed();
+	assert_int_equal(col.n, 1);
+	d = span(0);
+	assert_string_equal(d->name, "SET");
+	assert_int_equal(d->kind, OTEL_SPAN_KIND_CLIENT);
+	assert_times(d, T0 + 100, T0 + 900);
+	assert_string_equal(span_str(d, "db.system.name"), "redis");
+	assert_string_equal(span_str(d, "db.operation.name"), "SET");
+	assert_string_equal(span_str(d, "db.query.text"), "SET session ?");
+	assert_string_equal(span_str(d, "server.address"), "10.0.0.5");
+}
+
+/* The database capture options reach the spans: literals kept when asked for. */
+static void test_db_capture_options(void **state)
+{
+	struct kspan_pipeline *keep = kspan_pipeline_new(&(struct kspan_pipeline_opts){
+		.processor = &col.proc,
+		.resource_for = test_resource,
+		.db = { .capture_literals = true },
+	});
+
+	(void)state;
+	assert_non_null(keep);
+	conn(&cli, T0, KSPAN_ROLE_CLIENT);
+	exchange(&cli, false, T0 + 100, REDIS_SET, T0 + 900, "+OK\r\n");
+	rec_stream_feed(&rs, keep);
+	kspan_pipeline_free(keep);
+	assert_int_equal(col.n, 1);
+	assert_string_equal(span_str(span(0), "db.query.text"), "SET session hunter");
+}
+
 /* A request still unanswered when the connection closes: a span that says so. */
 static void test_close_unanswered(void **state)
 {
@@ -773,6 +817,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_data_record_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_processes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_free_with_open_connections, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_redis_client, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_db_capture_options, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

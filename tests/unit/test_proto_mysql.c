@@ -1741,7 +1741,7 @@ static void test_detect(void **state)
 	assert_int_equal(kspan_mysql_detect(st->c[5].b, st->c[5].n, &dir), 40);
 	assert_int_equal(kspan_mysql_detect((const uint8_t *)"\x01\x00\x00\x00\x01", 5, &dir), 40);
 	/* An ERR packet; an OK packet (the reply to COM_INIT_DB, with session state). */
-	assert_int_equal(kspan_mysql_detect(cli->c[14].b, cli->c[14].n, &dir), 40);
+	assert_int_equal(kspan_mysql_detect(cli->c[14].b, cli->c[14].n, &dir), 60);
 	assert_int_equal(dir, RESP);
 	assert_int_equal(kspan_mysql_detect((const uint8_t *)"\x07\x00\x00\x01"
 							     "\x00\x00\x00\x02"
